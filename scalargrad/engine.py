@@ -1,0 +1,707 @@
+"""The scalar autodiff engine: `Value` nodes, their ops, and backpropagation.
+
+Every op is a *rule*: a small function that takes plain floats and returns the
+forward value together with a closure that maps the upstream gradient ``g`` to
+one contribution per input (the chain rule: ``g`` times each local derivative).
+The forward value and its derivative therefore sit side by side, and the same
+rule serves eager execution here, compiled replay (`scalargrad.compile`) and any
+later mode that re-evaluates the graph.
+
+A rule's closure never refers to the node it belongs to, so a graph holds no
+reference cycles and is freed by reference counting alone. Closures take what
+they need as default arguments (``lambda g, a=a, b=b: ...``) rather than as
+free variables: the defaults live in one tuple the garbage collector soon stops
+tracking, where every free variable would cost a cell object it walks for as
+long as the graph lives, and that walking is most of an op's cost.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
+from typing import Any, NoReturn, SupportsFloat, TypeAlias
+
+#: Maps the upstream gradient to one gradient contribution per input.
+Backward: TypeAlias = Callable[[float], Sequence[float]]
+#: What a rule returns: the forward value and its backward closure.
+Local: TypeAlias = tuple[float, Backward]
+Rule: TypeAlias = Callable[..., Local]
+Operand: TypeAlias = "Value | float | int"
+
+_SYMBOLS: dict[Rule, str] = {}
+_recording: ContextVar[bool] = ContextVar("scalargrad_recording", default=True)
+
+
+def rule(symbol: str) -> Callable[[Rule], Rule]:
+    """Register an op rule and the symbol diagrams draw for it.
+
+    ``{c}`` in the symbol stands for the op's folded constant, so ``x * 3``
+    is drawn as the unary gate ``*3`` (the CS231n convention).
+    """
+
+    def register(fn: Rule) -> Rule:
+        _SYMBOLS[fn] = symbol
+        return fn
+
+    return register
+
+
+def rules() -> dict[Rule, str]:
+    """Every registered rule with its symbol (for tests and replay)."""
+    return dict(_SYMBOLS)
+
+
+# ---------------------------------------------------------------------------
+# The rules. Arguments are the inputs' data, then any folded constants.
+# ---------------------------------------------------------------------------
+
+
+@rule("+")
+def add(a: float, b: float) -> Local:
+    return a + b, lambda g: (g, g)
+
+
+@rule("{c:+g}")
+def add_const(a: float, c: float) -> Local:
+    return a + c, lambda g: (g,)
+
+
+@rule("-")
+def sub(a: float, b: float) -> Local:
+    return a - b, lambda g: (g, -g)
+
+
+@rule("{c:g}-")
+def rsub_const(a: float, c: float) -> Local:
+    return c - a, lambda g: (-g,)
+
+
+@rule("neg")
+def neg(a: float) -> Local:
+    return -a, lambda g: (-g,)
+
+
+@rule("*")
+def mul(a: float, b: float) -> Local:
+    return a * b, lambda g, a=a, b=b: (g * b, g * a)
+
+
+@rule("*{c:g}")
+def mul_const(a: float, c: float) -> Local:
+    return a * c, lambda g, c=c: (g * c,)
+
+
+@rule("/")
+def div(a: float, b: float) -> Local:
+    return a / b, lambda g, a=a, b=b: (g / b, -g * a / (b * b))
+
+
+@rule("/{c:g}")
+def div_const(a: float, c: float) -> Local:
+    return a / c, lambda g, c=c: (g / c,)
+
+
+@rule("{c:g}/")
+def rdiv_const(a: float, c: float) -> Local:
+    out = c / a
+    return out, lambda g, a=a, out=out: (-g * out / a,)
+
+
+@rule("**")
+def pow_(a: float, b: float) -> Local:
+    out = math.pow(a, b)
+    return out, lambda g, a=a, b=b, out=out: (g * b * _pow(a, b - 1), g * _times_log(out, a))
+
+
+@rule("**{c:g}")
+def pow_const(a: float, c: float) -> Local:
+    return math.pow(a, c), lambda g, a=a, c=c: (g * c * _pow(a, c - 1),)
+
+
+@rule("{c:g}**")
+def rpow_const(a: float, c: float) -> Local:
+    out = math.pow(c, a)
+    return out, lambda g, c=c, out=out: (g * _times_log(out, c),)
+
+
+@rule("exp")
+def exp_(a: float) -> Local:
+    out = math.exp(a)
+    return out, lambda g, out=out: (g * out,)
+
+
+@rule("log")
+def log_(a: float) -> Local:
+    return math.log(a), lambda g, a=a: (g / a,)
+
+
+@rule("sqrt")
+def sqrt_(a: float) -> Local:
+    out = math.sqrt(a)
+    return out, lambda g, out=out: (g * 0.5 / out if out else g * math.inf,)
+
+
+@rule("sin")
+def sin_(a: float) -> Local:
+    return math.sin(a), lambda g, a=a: (g * math.cos(a),)
+
+
+@rule("cos")
+def cos_(a: float) -> Local:
+    return math.cos(a), lambda g, a=a: (-g * math.sin(a),)
+
+
+@rule("tanh")
+def tanh_(a: float) -> Local:
+    out = math.tanh(a)
+    return out, lambda g, out=out: (g * (1.0 - out * out),)
+
+
+@rule("sigmoid")
+def sigmoid_(a: float) -> Local:
+    # Two branches so that exp() only ever sees a non-positive argument.
+    if a >= 0.0:
+        out = 1.0 / (1.0 + math.exp(-a))
+    else:
+        e = math.exp(a)
+        out = e / (1.0 + e)
+    return out, lambda g, out=out: (g * out * (1.0 - out),)
+
+
+@rule("relu")
+def relu_(a: float) -> Local:
+    return (a if a > 0.0 else 0.0), lambda g, a=a: (g if a > 0.0 else 0.0,)
+
+
+@rule("abs")
+def abs_(a: float) -> Local:
+    return abs(a), lambda g, a=a: (g if a > 0.0 else -g if a < 0.0 else 0.0,)
+
+
+@rule("max")
+def maximum_(a: float, b: float) -> Local:
+    # The CS231n max gate: the whole gradient goes to the larger input (to `a` on a tie).
+    if a >= b:
+        return a, lambda g: (g, 0.0)
+    return b, lambda g: (0.0, g)
+
+
+@rule("min")
+def minimum_(a: float, b: float) -> Local:
+    if a <= b:
+        return a, lambda g: (g, 0.0)
+    return b, lambda g: (0.0, g)
+
+
+@rule("sum")
+def sum_(*args: float) -> Local:
+    """``x_0 + ... + x_{n-1} + c`` over ``args = (x_0, ..., x_{n-1}, c)``."""
+    n = len(args) - 1
+    return math.fsum(args), lambda g, n=n: (g,) * n
+
+
+@rule("dot")
+def dot_(*args: float) -> Local:
+    """``a_0 b_0 + ... + a_{n-1} b_{n-1} (+ bias) + c``.
+
+    ``args = (a_0, b_0, ..., a_{n-1}, b_{n-1}, [bias], c)``: pairs interleaved so a
+    diagram shows ``w0 x0 w1 x1 ...`` in order; an odd count of inputs means the
+    last one is a bias. d/da_i = b_i, d/db_i = a_i, d/dbias = 1.
+    """
+    inputs = args[:-1]
+    n = len(inputs) // 2 * 2
+    total = math.fsum([*map(float.__mul__, inputs[0:n:2], inputs[1:n:2]), *inputs[n:], args[-1]])
+    swapped = [1.0] * len(inputs)
+    swapped[0:n:2] = inputs[1:n:2]
+    swapped[1:n:2] = inputs[0:n:2]
+    return total, lambda g, swapped=swapped: [g * s for s in swapped]
+
+
+@rule("dot")
+def lincomb(*args: float) -> Local:
+    """``c_0 x_0 + ... + c_{n-1} x_{n-1} + c`` with constant weights ``c_i``.
+
+    ``args = (x_0, ..., x_{n-1}, c_0, ..., c_{n-1}, c)``: a dot product where one side
+    is plain numbers (a first layer fed with raw inputs). d/dx_i = c_i.
+    """
+    n = (len(args) - 1) // 2
+    coefs = args[n : 2 * n]
+    total = math.fsum([*map(float.__mul__, args[:n], coefs), args[-1]])
+    return total, lambda g, coefs=coefs: [g * k for k in coefs]
+
+
+def _pow(a: float, e: float) -> float:
+    """``a ** e`` for a derivative: infinite (not an error) where it blows up at 0."""
+    if a == 0.0 and e < 0.0:
+        return math.inf
+    return math.pow(a, e)
+
+
+def _times_log(out: float, base: float) -> float:
+    """``out * log(base)``, the exponent's derivative of ``base ** x``.
+
+    As in PyTorch: 0 when ``base == 0`` (the limit from above), NaN for a negative base.
+    """
+    if base > 0.0:
+        return out * math.log(base)
+    return 0.0 if base == 0.0 else math.nan
+
+
+# ---------------------------------------------------------------------------
+# The node.
+# ---------------------------------------------------------------------------
+
+
+class Value:
+    """A scalar in a computation graph: its value, its gradient, and how it was made.
+
+    ``data`` is the forward value and ``grad`` the derivative of the last
+    ``backward()`` root with respect to this node. ``parents`` are the inputs of
+    the op that made it, in operand order (``a + a`` has two entries); leaves,
+    such as parameters and inputs, have none.
+    """
+
+    __slots__ = ("_backward", "_const", "_rule", "data", "grad", "label", "parents")
+
+    data: float
+    grad: float
+    label: str
+    parents: tuple[Value, ...]
+    _backward: Backward | None
+    _rule: Rule | None
+    _const: float | tuple[float, ...]
+
+    def __init__(self, data: SupportsFloat, label: str = "") -> None:
+        if not _is_number(data):
+            raise TypeError(f"Value(data) needs a real number, got {type(data).__name__}: {data!r}")
+        if not isinstance(label, str):
+            raise TypeError(f"Value(label) needs a str, got {type(label).__name__}")
+        self.data = float(data)
+        self.grad = 0.0
+        self.label = label
+        self.parents = ()
+        self._backward = None
+        self._rule = None
+        self._const = ()
+
+    @property
+    def op(self) -> str:
+        """The op that made this node, as diagrams draw it ('' for a leaf)."""
+        if self._rule is None:
+            return ""
+        symbol = _SYMBOLS[self._rule]
+        return symbol.format(c=constants(self)[0]) if "{" in symbol else symbol
+
+    # -- arithmetic ---------------------------------------------------------
+
+    def __add__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _apply(add, (self, other), (self.data, other.data))
+        if _is_number(other):
+            return _apply(add_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __radd__(self, other: Operand) -> Value:
+        return self.__add__(other)
+
+    def __sub__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _apply(sub, (self, other), (self.data, other.data))
+        if _is_number(other):
+            return _apply(add_const, (self,), (self.data, -float(other)))
+        return NotImplemented
+
+    def __rsub__(self, other: Operand) -> Value:
+        if _is_number(other):
+            return _apply(rsub_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __mul__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _apply(mul, (self, other), (self.data, other.data))
+        if _is_number(other):
+            return _apply(mul_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __rmul__(self, other: Operand) -> Value:
+        return self.__mul__(other)
+
+    def __truediv__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _apply(div, (self, other), (self.data, other.data))
+        if _is_number(other):
+            return _apply(div_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        if _is_number(other):
+            return _apply(rdiv_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __pow__(self, other: Operand) -> Value:
+        if isinstance(other, Value):
+            return _apply(pow_, (self, other), (self.data, other.data))
+        if _is_number(other):
+            return _apply(pow_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __rpow__(self, other: Operand) -> Value:
+        if _is_number(other):
+            return _apply(rpow_const, (self,), (self.data, float(other)))
+        return NotImplemented
+
+    def __neg__(self) -> Value:
+        return _apply(neg, (self,), (self.data,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _apply(abs_, (self,), (self.data,))
+
+    # -- functions ----------------------------------------------------------
+
+    def exp(self) -> Value:
+        return _apply(exp_, (self,), (self.data,))
+
+    def log(self) -> Value:
+        return _apply(log_, (self,), (self.data,))
+
+    def sqrt(self) -> Value:
+        return _apply(sqrt_, (self,), (self.data,))
+
+    def sin(self) -> Value:
+        return _apply(sin_, (self,), (self.data,))
+
+    def cos(self) -> Value:
+        return _apply(cos_, (self,), (self.data,))
+
+    def tanh(self) -> Value:
+        return _apply(tanh_, (self,), (self.data,))
+
+    def sigmoid(self) -> Value:
+        return _apply(sigmoid_, (self,), (self.data,))
+
+    def relu(self) -> Value:
+        return _apply(relu_, (self,), (self.data,))
+
+    # -- backpropagation ----------------------------------------------------
+
+    def backward(self, grad: float = 1.0) -> None:
+        """Backpropagate from this node, ``grad`` being d(output)/d(self).
+
+        Leaves accumulate into ``.grad`` across calls, so several losses can feed
+        shared parameters; interior nodes are reset first, so they hold this
+        call's gradient only.
+        """
+        if not _is_number(grad):
+            raise TypeError(f"backward(grad) needs a real number, got {type(grad).__name__}")
+        order = consumers_first(self)
+        for node in order:
+            if node._backward is not None:
+                node.grad = 0.0
+        self.grad += float(grad)
+        for node in order:
+            backward = node._backward
+            if backward is None:
+                continue
+            parents, contributions = node.parents, backward(node.grad)
+            # `+=`, not `=`: a node feeding several consumers sums what each sends back.
+            # Unary and binary ops, most of any graph, skip building a zip.
+            if len(parents) == 2:
+                parents[0].grad += contributions[0]
+                parents[1].grad += contributions[1]
+            elif len(parents) == 1:
+                parents[0].grad += contributions[0]
+            else:
+                for parent, contribution in zip(parents, contributions):
+                    parent.grad += contribution
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    # -- conversions --------------------------------------------------------
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        return format(self.data, spec) if spec else repr(self)
+
+    def __repr__(self) -> str:
+        label = f"{self.label!r}, " if self.label else ""
+        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+# ---------------------------------------------------------------------------
+# Making nodes.
+# ---------------------------------------------------------------------------
+
+
+def _apply(rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...]) -> Value:
+    """Run ``rule`` on ``args`` (the parents' data, then any constants) and record the node."""
+    try:
+        data, backward = rule(*args)
+    except (ArithmeticError, ValueError) as error:
+        _fail(error, rule, parents, args)
+    out = Value.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _recording.get():
+        out.parents = parents
+        out._backward = backward
+        out._rule = rule
+        # One constant is kept as a bare float: a tuple would be one more object per op.
+        n = len(parents)
+        out._const = () if len(args) == n else args[n] if len(args) == n + 1 else args[n:]
+    else:
+        out.parents = ()
+        out._backward = None
+        out._rule = None
+        out._const = ()
+    return out
+
+
+def recipe(node: Value) -> tuple[Rule | None, tuple[float, ...]]:
+    """The rule that made ``node`` and the constants it passed after the parents' data.
+
+    ``rule(*[p.data for p in node.parents], *constants)`` recomputes the node:
+    what compiled replay runs. A leaf has no rule.
+    """
+    return node._rule, constants(node)
+
+
+def constants(node: Value) -> tuple[float, ...]:
+    const = node._const
+    return const if isinstance(const, tuple) else (const,)
+
+
+def _fail(error: Exception, rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...]) -> NoReturn:
+    """Re-raise ``error`` as the same type, naming the op and its inputs."""
+    consts = args[len(parents) :]
+    symbol = _SYMBOLS[rule]
+    if "{" in symbol:
+        symbol = symbol.format(c=consts[0])
+    inputs = ", ".join(f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in parents)
+    raise type(error)(f"op {symbol!r} on {inputs}: {error}") from None
+
+
+def _is_number(x: object) -> bool:
+    if type(x) is float or type(x) is int:
+        return True
+    return isinstance(x, numbers.Real) and not isinstance(x, Value)
+
+
+def _lift(x: Operand, op: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    if _is_number(x):
+        return Value(x)
+    raise TypeError(f"{op}() needs Values or real numbers, got {type(x).__name__}: {x!r}")
+
+
+# ---------------------------------------------------------------------------
+# Functions over Values (and plain numbers).
+# ---------------------------------------------------------------------------
+
+
+def exp(x: Operand) -> Value:
+    """e**x."""
+    return _lift(x, "exp").exp()
+
+
+def log(x: Operand) -> Value:
+    """Natural logarithm; ValueError for x <= 0, as ``math.log``."""
+    return _lift(x, "log").log()
+
+
+def sqrt(x: Operand) -> Value:
+    """Square root; ValueError for x < 0, as ``math.sqrt``."""
+    return _lift(x, "sqrt").sqrt()
+
+
+def sin(x: Operand) -> Value:
+    return _lift(x, "sin").sin()
+
+
+def cos(x: Operand) -> Value:
+    return _lift(x, "cos").cos()
+
+
+def tanh(x: Operand) -> Value:
+    return _lift(x, "tanh").tanh()
+
+
+def sigmoid(x: Operand) -> Value:
+    """1 / (1 + e**-x), computed without overflow for any x."""
+    return _lift(x, "sigmoid").sigmoid()
+
+
+def relu(x: Operand) -> Value:
+    return _lift(x, "relu").relu()
+
+
+def maximum(a: Operand, b: Operand) -> Value:
+    """The larger of a and b; the gradient flows to the larger one only (to ``a`` on a tie)."""
+    a, b = _lift(a, "maximum"), _lift(b, "maximum")
+    return _apply(maximum_, (a, b), (a.data, b.data))
+
+
+def minimum(a: Operand, b: Operand) -> Value:
+    """The smaller of a and b; the gradient flows to the smaller one only (to ``a`` on a tie)."""
+    a, b = _lift(a, "minimum"), _lift(b, "minimum")
+    return _apply(minimum_, (a, b), (a.data, b.data))
+
+
+def sum(values: Iterable[Operand], start: float = 0.0) -> Value:
+    """One n-ary ``sum`` node over ``values`` (plain numbers fold into a constant).
+
+    Unlike ``builtins.sum``, which builds a chain of n binary ``+`` nodes, this
+    is one node however many terms there are.
+    """
+    parents: list[Value] = []
+    const = _number(start, "sum", "start")
+    for v in values:
+        if isinstance(v, Value):
+            parents.append(v)
+        else:
+            const += _number(v, "sum", "a term")
+    if not parents:
+        return Value(const)
+    return _apply(sum_, tuple(parents), (*[p.data for p in parents], const))
+
+
+def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand = 0.0) -> Value:
+    """``sum(w * x for w, x in zip(ws, xs)) + bias`` as a single ``dot`` node.
+
+    A neuron's pre-activation in one gate instead of 2n: a much smaller graph
+    to build, backpropagate and draw.
+    """
+    if len(ws) != len(xs):
+        raise ValueError(f"dot() needs ws and xs of one length, got {len(ws)} and {len(xs)}")
+    const = 0.0
+    pairs: list[tuple[Operand, Operand]] = []
+    for w, x in zip(ws, xs):
+        if isinstance(w, Value) or isinstance(x, Value):
+            pairs.append((w, x))
+        else:
+            const += _number(w, "dot", "a weight") * _number(x, "dot", "an input")
+    extra: tuple[Value, ...] = ()
+    if isinstance(bias, Value):
+        extra = (bias,)
+    else:
+        const += _number(bias, "dot", "bias")
+    if not pairs and not extra:
+        return Value(const)
+    if all(isinstance(w, Value) and not isinstance(x, Value) for w, x in pairs):
+        return _weighted(pairs, extra, const, swap=False)
+    if all(isinstance(x, Value) and not isinstance(w, Value) for w, x in pairs):
+        return _weighted(pairs, extra, const, swap=True)
+    parents: list[Value] = []
+    for w, x in pairs:
+        parents += (_lift(w, "dot"), _lift(x, "dot"))
+    parents += extra
+    return _apply(dot_, tuple(parents), (*[p.data for p in parents], const))
+
+
+def _weighted(pairs: list[tuple[Any, Any]], extra: tuple[Value, ...], const: float, swap: bool) -> Value:
+    """A dot product whose one side is plain numbers: a ``lincomb`` node over the Values."""
+    values = [x if swap else w for w, x in pairs] + list(extra)
+    coefs = [_number(w if swap else x, "dot", "a coefficient") for w, x in pairs] + [1.0] * len(extra)
+    args = (*[v.data for v in values], *coefs, const)
+    return _apply(lincomb, tuple(values), args)
+
+
+def _number(x: object, op: str, what: str) -> float:
+    if isinstance(x, Value) or not _is_number(x):
+        raise TypeError(f"{op}() needs a real number as {what}, got {type(x).__name__}: {x!r}")
+    return float(x)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------
+# Graph traversal and gradients.
+# ---------------------------------------------------------------------------
+
+
+def consumers_first(root: Value) -> list[Value]:
+    """Every node under ``root``, each after all the nodes that consume it.
+
+    This is the reverse of a topological order, the order backward runs in.
+    An iterative depth-first search, so depth is no limit: a node is pushed,
+    then a ``None`` marker, then its parents; popping the marker means all its
+    parents are finished, and the node is emitted.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    stack: list[Value | None] = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())  # type: ignore[arg-type]
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        if not node.parents:
+            order.append(node)
+            continue
+        stack.append(node)
+        stack.append(None)
+        for parent in node.parents:
+            if parent not in seen:
+                stack.append(parent)
+    order.reverse()
+    return order
+
+
+def grad(output: Value, inputs: Sequence[Value]) -> list[float]:
+    """d(output)/d(input) for each input, leaving every ``.grad`` in the graph as it was."""
+    if not isinstance(output, Value):
+        raise TypeError(f"grad() needs a Value as output, got {type(output).__name__}")
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad() needs Values as inputs, got {type(x).__name__}: {x!r}")
+    order = consumers_first(output)
+    saved = [node.grad for node in order]
+    try:
+        for node in order:
+            node.grad = 0.0
+        output.backward()
+        in_graph = set(map(id, order))
+        return [x.grad if id(x) in in_graph else 0.0 for x in inputs]
+    finally:
+        for node, g in zip(order, saved):
+            node.grad = g
+
+
+class no_grad:  # noqa: N801 - named like torch.no_grad, used the same way
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``), ops record no graph.
+
+    Results are plain leaves: no parents, no closures. Per thread and per
+    asyncio task, as the flag lives in a context variable.
+    """
+
+    def __enter__(self) -> None:
+        self._token = _recording.set(False)
+
+    def __exit__(self, *exc: object) -> None:
+        _recording.reset(self._token)
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        import functools
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph here (False inside ``no_grad``)."""
+    return _recording.get()
