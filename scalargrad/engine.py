@@ -57,30 +57,62 @@ def rules() -> dict[Rule, str]:
 # The rules. Arguments are the inputs' data, then any folded constants.
 # ---------------------------------------------------------------------------
 
+# Gates whose local derivatives are constants capture nothing, so every node of
+# theirs shares one of these closures instead of allocating its own.
+
+
+def _d1(g: float) -> tuple[float]:  # d/dx = 1
+    return (g,)
+
+
+def _dm1(g: float) -> tuple[float]:  # d/dx = -1
+    return (-g,)
+
+
+def _d1_1(g: float) -> tuple[float, float]:  # d/da = 1, d/db = 1
+    return (g, g)
+
+
+def _d1_m1(g: float) -> tuple[float, float]:  # d/da = 1, d/db = -1
+    return (g, -g)
+
+
+def _d1_0(g: float) -> tuple[float, float]:  # d/da = 1, d/db = 0
+    return (g, 0.0)
+
+
+def _d0_1(g: float) -> tuple[float, float]:  # d/da = 0, d/db = 1
+    return (0.0, g)
+
 
 @rule("+")
 def add(a: float, b: float) -> Local:
-    return a + b, lambda g: (g, g)
+    return a + b, _d1_1
 
 
 @rule("{c:+g}")
 def add_const(a: float, c: float) -> Local:
-    return a + c, lambda g: (g,)
+    return a + c, _d1
 
 
 @rule("-")
 def sub(a: float, b: float) -> Local:
-    return a - b, lambda g: (g, -g)
+    return a - b, _d1_m1
+
+
+@rule("-{c:g}")
+def sub_const(a: float, c: float) -> Local:
+    return a - c, _d1
 
 
 @rule("{c:g}-")
 def rsub_const(a: float, c: float) -> Local:
-    return c - a, lambda g: (-g,)
+    return c - a, _dm1
 
 
 @rule("neg")
 def neg(a: float) -> Local:
-    return -a, lambda g: (-g,)
+    return -a, _dm1
 
 
 @rule("*")
@@ -184,15 +216,15 @@ def abs_(a: float) -> Local:
 def maximum_(a: float, b: float) -> Local:
     # The CS231n max gate: the whole gradient goes to the larger input (to `a` on a tie).
     if a >= b:
-        return a, lambda g: (g, 0.0)
-    return b, lambda g: (0.0, g)
+        return a, _d1_0
+    return b, _d0_1
 
 
 @rule("min")
 def minimum_(a: float, b: float) -> Local:
     if a <= b:
-        return a, lambda g: (g, 0.0)
-    return b, lambda g: (0.0, g)
+        return a, _d1_0
+    return b, _d0_1
 
 
 @rule("sum")
@@ -254,6 +286,27 @@ def _times_log(out: float, base: float) -> float:
 # ---------------------------------------------------------------------------
 
 
+def _operator(rule: Rule | None, const_rule: Rule) -> Callable[[Value, Operand], Value]:
+    """A binary operator method: ``rule`` for Value op Value, ``const_rule`` for Value op number.
+
+    A plain number is folded into a unary node (``x * 3`` is one ``*3`` gate), not
+    made a leaf. Reflected operators (``3 - x``) pass ``rule=None``: Python calls
+    them only when the left operand is not a Value. Anything else returns
+    NotImplemented, so Python raises its usual TypeError.
+    """
+
+    def operator(self: Value, other: Operand) -> Value:
+        if rule is not None and isinstance(other, Value):
+            return _apply(rule, (self, other), (self.data, other.data))
+        c = _constant(other)
+        if c is None:
+            return NotImplemented  # type: ignore[no-any-return]
+        return _apply(const_rule, (self,), (self.data, c), c)
+
+    return operator
+
+
+
 class Value:
     """A scalar in a computation graph: its value, its gradient, and how it was made.
 
@@ -294,63 +347,16 @@ class Value:
         symbol = _SYMBOLS[self._rule]
         return symbol.format(c=constants(self)[0]) if "{" in symbol else symbol
 
-    # -- arithmetic ---------------------------------------------------------
+    # -- arithmetic: a Value or a plain number on either side ----------------
 
-    def __add__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
-            return _apply(add, (self, other), (self.data, other.data))
-        if _is_number(other):
-            return _apply(add_const, (self,), (self.data, float(other)))
-        return NotImplemented
-
-    def __radd__(self, other: Operand) -> Value:
-        return self.__add__(other)
-
-    def __sub__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
-            return _apply(sub, (self, other), (self.data, other.data))
-        if _is_number(other):
-            return _apply(add_const, (self,), (self.data, -float(other)))
-        return NotImplemented
-
-    def __rsub__(self, other: Operand) -> Value:
-        if _is_number(other):
-            return _apply(rsub_const, (self,), (self.data, float(other)))
-        return NotImplemented
-
-    def __mul__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
-            return _apply(mul, (self, other), (self.data, other.data))
-        if _is_number(other):
-            return _apply(mul_const, (self,), (self.data, float(other)))
-        return NotImplemented
-
-    def __rmul__(self, other: Operand) -> Value:
-        return self.__mul__(other)
-
-    def __truediv__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
-            return _apply(div, (self, other), (self.data, other.data))
-        if _is_number(other):
-            return _apply(div_const, (self,), (self.data, float(other)))
-        return NotImplemented
-
-    def __rtruediv__(self, other: Operand) -> Value:
-        if _is_number(other):
-            return _apply(rdiv_const, (self,), (self.data, float(other)))
-        return NotImplemented
-
-    def __pow__(self, other: Operand) -> Value:
-        if isinstance(other, Value):
-            return _apply(pow_, (self, other), (self.data, other.data))
-        if _is_number(other):
-            return _apply(pow_const, (self,), (self.data, float(other)))
-        return NotImplemented
-
-    def __rpow__(self, other: Operand) -> Value:
-        if _is_number(other):
-            return _apply(rpow_const, (self,), (self.data, float(other)))
-        return NotImplemented
+    __add__ = __radd__ = _operator(add, add_const)
+    __sub__ = _operator(sub, sub_const)
+    __rsub__ = _operator(None, rsub_const)
+    __mul__ = __rmul__ = _operator(mul, mul_const)
+    __truediv__ = _operator(div, div_const)
+    __rtruediv__ = _operator(None, rdiv_const)
+    __pow__ = _operator(pow_, pow_const)
+    __rpow__ = _operator(None, rpow_const)
 
     def __neg__(self) -> Value:
         return _apply(neg, (self,), (self.data,))
@@ -441,8 +447,13 @@ class Value:
 # ---------------------------------------------------------------------------
 
 
-def _apply(rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...]) -> Value:
-    """Run ``rule`` on ``args`` (the parents' data, then any constants) and record the node."""
+def _apply(
+    rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...], const: float | tuple[float, ...] = ()
+) -> Value:
+    """Run ``rule`` on ``args`` (the parents' data, then the constants ``const``) and record the node.
+
+    A single constant comes as a bare float: a tuple would be one more object per op.
+    """
     try:
         data, backward = rule(*args)
     except (ArithmeticError, ValueError) as error:
@@ -455,9 +466,7 @@ def _apply(rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...]) -> V
         out.parents = parents
         out._backward = backward
         out._rule = rule
-        # One constant is kept as a bare float: a tuple would be one more object per op.
-        n = len(parents)
-        out._const = () if len(args) == n else args[n] if len(args) == n + 1 else args[n:]
+        out._const = const
     else:
         out.parents = ()
         out._backward = None
@@ -488,6 +497,15 @@ def _fail(error: Exception, rule: Rule, parents: tuple[Value, ...], args: tuple[
         symbol = symbol.format(c=consts[0])
     inputs = ", ".join(f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in parents)
     raise type(error)(f"op {symbol!r} on {inputs}: {error}") from None
+
+
+def _constant(x: object) -> float | None:
+    """``x`` as a float if it is a plain real number (not a Value), else None."""
+    if type(x) is float:
+        return x
+    if type(x) is int or (isinstance(x, numbers.Real) and not isinstance(x, Value)):
+        return float(x)
+    return None
 
 
 def _is_number(x: object) -> bool:
@@ -572,7 +590,7 @@ def sum(values: Iterable[Operand], start: float = 0.0) -> Value:
             const += _number(v, "sum", "a term")
     if not parents:
         return Value(const)
-    return _apply(sum_, tuple(parents), (*[p.data for p in parents], const))
+    return _apply(sum_, tuple(parents), (*[p.data for p in parents], const), const)
 
 
 def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand = 0.0) -> Value:
@@ -605,15 +623,15 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand = 0.0) -> Va
     for w, x in pairs:
         parents += (_lift(w, "dot"), _lift(x, "dot"))
     parents += extra
-    return _apply(dot_, tuple(parents), (*[p.data for p in parents], const))
+    return _apply(dot_, tuple(parents), (*[p.data for p in parents], const), const)
 
 
 def _weighted(pairs: list[tuple[Any, Any]], extra: tuple[Value, ...], const: float, swap: bool) -> Value:
     """A dot product whose one side is plain numbers: a ``lincomb`` node over the Values."""
     values = [x if swap else w for w, x in pairs] + list(extra)
     coefs = [_number(w if swap else x, "dot", "a coefficient") for w, x in pairs] + [1.0] * len(extra)
-    args = (*[v.data for v in values], *coefs, const)
-    return _apply(lincomb, tuple(values), args)
+    consts = (*coefs, const)
+    return _apply(lincomb, tuple(values), (*[v.data for v in values], *consts), consts)
 
 
 def _number(x: object, op: str, what: str) -> float:
