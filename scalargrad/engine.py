@@ -144,12 +144,12 @@ def rdiv_const(a: float, c: float) -> Local:
 @rule("**")
 def pow_(a: float, b: float) -> Local:
     out = math.pow(a, b)
-    return out, lambda g, a=a, b=b, out=out: (g * b * _pow(a, b - 1), g * _times_log(out, a))
+    return out, lambda g, a=a, b=b, out=out: (g * _power_slope(a, b), g * _times_log(out, a))
 
 
 @rule("**{c:g}")
 def pow_const(a: float, c: float) -> Local:
-    return math.pow(a, c), lambda g, a=a, c=c: (g * c * _pow(a, c - 1),)
+    return math.pow(a, c), lambda g, a=a, c=c: (g * _power_slope(a, c),)
 
 
 @rule("{c:g}**")
@@ -264,11 +264,17 @@ def lincomb(*args: float) -> Local:
     return total, lambda g, coefs=coefs: [g * k for k in coefs]
 
 
-def _pow(a: float, e: float) -> float:
-    """``a ** e`` for a derivative: infinite (not an error) where it blows up at 0."""
-    if a == 0.0 and e < 0.0:
-        return math.inf
-    return math.pow(a, e)
+def _power_slope(a: float, e: float) -> float:
+    """d/da of ``a ** e``, ``e * a ** (e - 1)``, defined wherever its limit is.
+
+    0 for ``e == 0`` (a constant), and infinite rather than an error at ``a == 0``
+    with ``e < 1``, where the curve is vertical (PyTorch agrees on both).
+    """
+    if e == 0.0:
+        return 0.0
+    if a == 0.0 and e < 1.0:
+        return e * math.inf
+    return e * math.pow(a, e - 1.0)
 
 
 def _times_log(out: float, base: float) -> float:
