@@ -1,0 +1,192 @@
+"""The `scalargrad` command line, run in-process through `main` (and once as `python -m scalargrad`)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from scalargrad.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None and not os.environ.get("CI"), reason="Graphviz `dot` is not installed"
+)
+
+
+def table(output: str) -> dict[str, tuple[float, float]]:
+    """variable -> (value, gradient) from the printed table."""
+    rows = re.findall(r"^(\w+)\s+(\S+)\s+(\S+)(?:\s+\(not in the expression\))?$", output, flags=re.M)
+    return {name: (float(value), float(grad)) for name, value, grad in rows if name != "variable"}
+
+
+def test_draw_prints_the_seed_gradients(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draw", "(a+b)*(b+1)", "a=2", "b=1"]) == 0
+    out = capsys.readouterr().out
+    assert "f = (a+b)*(b+1) = 6" in out
+    assert table(out) == {"a": (2.0, 2.0), "b": (1.0, 5.0)}  # seed 003: de/da = 2, de/db = 5
+    assert "-o graph.svg" in out
+
+
+@needs_dot
+@pytest.mark.parametrize("style", ["nodes", "circuit"])
+def test_draw_writes_the_diagram(tmp_path: Path, capsys: pytest.CaptureFixture[str], style: str) -> None:
+    path = tmp_path / "graph.svg"
+    argv = ["draw", "(x+y)*z", "x=-2", "y=5", "z=-4", "-o", str(path), "--style", style, "--rankdir", "TB"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert table(out) == {"x": (-2.0, -4.0), "y": (5.0, -4.0), "z": (-4.0, 3.0)}  # seed 000
+    texts = [t.text for t in ET.parse(path).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    assert "f" in texts and "-12" in " ".join(t or "" for t in texts)
+    assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]
+
+
+def test_draw_dot_output_and_an_expression_starting_with_minus(tmp_path: Path) -> None:
+    path = tmp_path / "g.dot"
+    assert main(["draw", "-o", str(path), "--", "-a*b", "a=3", "b=4"]) == 0
+    assert path.read_text().startswith("digraph scalargrad {")
+
+
+def test_variables_not_in_the_expression_are_listed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draw", "a*2", "a=1.5", "b=7"]) == 0
+    out = capsys.readouterr().out
+    assert "(not in the expression)" in out and table(out)["b"] == (7.0, 0.0)
+
+
+def test_output_named_out_when_a_variable_is_called_f(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draw", "f*g", "f=2", "g=3"]) == 0
+    assert "out = f*g = 6" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["draw", "__import__('os').system('touch pwned')", "a=1"], "refused: call of"),
+        (["draw", "a.real", "a=1"], "attribute access"),
+        (["draw", "(lambda: a)()", "a=1"], "call of"),
+        (["draw", "a+b", "a=1"], "unknown name 'b'"),
+        (["draw", "a+1", "a=x"], "'x' is not a number"),
+        (["draw", "a+1", "a"], "NAME=NUMBER"),
+        (["draw", "log(a)", "a=0"], "cannot evaluate"),
+        (["draw", "a", "a=1", "-o", "graph.jpg"], ".svg, .png, .pdf or .dot"),
+        (["draw", "a", "a=1", "-o", "no/such/folder/g.svg"], "does not exist"),
+        (["animate", "a*a", "a=1", "-o", "steps.svg"], ".html"),
+        (["animate", "open('x')", "a=1", "-o", "steps.html"], "call of 'open'"),
+    ],
+)
+def test_refusals_exit_2_with_a_message_and_write_nothing(
+    argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [[], ["draw"], ["animate"], ["demo"], ["doctor"]])
+def test_every_command_has_help_with_an_example(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([*command, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert "example" in out and "scalargrad" in out
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["draw", "a", "a=1", "--style", "fancy"])
+    assert done.value.code == 2
+    assert main([]) == 2
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scalargrad", "draw", "(a+b)*(b+1)", "a=2", "b=1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert table(done.stdout) == {"a": (2.0, 2.0), "b": (1.0, 5.0)}
+
+
+@needs_dot
+def test_animate_writes_the_page_and_prints_the_steps(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "steps.html"
+    assert main(["animate", "(a+b)*(b+1)", "a=2", "b=1", "-o", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "step 3:" in out and "step 4:" not in out
+    assert re.search(r"b \+= [23] × 1 = [23] → 5", out)  # b's second share brings it to 5
+    page = path.read_text()
+    assert page.count('<section class="frame"') == 4 and "(a+b)*(b+1)" in page
+
+
+def hide_renderers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)
+
+
+@needs_dot
+def test_doctor_reports_the_working_renderer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"dot program:\s+yes, Graphviz \d+\.\d+", out)
+    assert "Diagrams render with dot" in out
+
+
+def test_doctor_without_renderers_says_how_to_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hide_renderers(monkeypatch, tmp_path)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "dot program:  not found" in out and "pygraphviz:   no" in out
+    for hint in ("sudo apt install graphviz", "brew install graphviz", "winget", "conda", "scalargrad[render]"):
+        assert hint in out
+
+
+def test_draw_without_renderers_exits_1_with_hints_but_dot_text_works(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hide_renderers(monkeypatch, tmp_path)
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "g.png")]) == 1
+    assert "brew install graphviz" in capsys.readouterr().err
+    assert not (tmp_path / "g.png").exists()
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "g.dot")]) == 0
+
+
+def test_demo_delegates_to_the_demo_runner(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[tuple[str, list[str]]] = []
+    fake = types.ModuleType("scalargrad.demo_runner")
+    fake.available = lambda: ["moons", "shopping"]  # type: ignore[attr-defined]
+    fake.run = lambda name, argv: calls.append((name, list(argv))) or 7  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "scalargrad.demo_runner", fake)
+    assert main(["demo", "moons", "--epochs", "3", "-q"]) == 7
+    assert calls == [("moons", ["--epochs", "3", "-q"])]
+    assert main(["demo"]) == 0
+    assert "moons, shopping" in capsys.readouterr().out
+
+
+def test_demo_without_the_runner_says_so(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "scalargrad.demo_runner", None)
+    assert main(["demo", "moons"]) == 1
+    assert "scalargrad.demo_runner is missing" in capsys.readouterr().err
+
+
+def test_demo_lists_the_real_demos(capsys: pytest.CaptureFixture[str]) -> None:
+    runner = pytest.importorskip("scalargrad.demo_runner")
+    assert main(["demo"]) == 0
+    listed = capsys.readouterr().out
+    for name in runner.available():
+        assert name in listed

@@ -1,0 +1,576 @@
+"""Diagrams: DOT text against reviewed files, numbers against the seeds, rendering through real Graphviz.
+
+The expected DOT files in tests/expected/ were generated once, rendered and
+looked at (docs/diagrams.md shows the same pictures), and any change to the
+drawing code that changes them fails here. After a deliberate change,
+regenerate them and review the diff:
+
+    SCALARGRAD_REGEN=1 .venv/bin/pytest -q tests/test_viz.py
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import graphviz
+import pytest
+
+import scalargrad as sg
+from scalargrad import Value
+from scalargrad.viz import (
+    Diagram,
+    GraphvizNotFound,
+    Unrendered,
+    draw_dot,
+    render,
+    renderer_status,
+    save,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECTED = ROOT / "tests" / "expected"
+REGEN = os.environ.get("SCALARGRAD_REGEN") == "1"
+HAVE_DOT = shutil.which("dot") is not None
+needs_dot = pytest.mark.skipif(not HAVE_DOT and not os.environ.get("CI"), reason="Graphviz `dot` is not installed")
+
+# ---------------------------------------------------------------------------
+# The seeds' worked examples.
+# ---------------------------------------------------------------------------
+
+
+def apple() -> Value:
+    """Seed 004: 2 apples at 100 yen, 10% tax: 220; dApple 2.2, dApple_num 110, dTax 200."""
+    apple, num, tax = Value(100, "apple"), Value(2, "apple_num"), Value(1.1, "tax")
+    price = apple * num
+    price.label = "apple_price"
+    total = price * tax
+    total.label = "price"
+    total.backward()
+    return total
+
+
+def cs231n() -> Value:
+    """Seed 000: f = (x + y) z at x=-2, y=5, z=-4: f=-12, df/dx=-4, df/dy=-4, df/dz=3."""
+    x, y, z = Value(-2, "x"), Value(5, "y"), Value(-4, "z")
+    q = x + y
+    q.label = "q"
+    f = q * z
+    f.label = "f"
+    f.backward()
+    return f
+
+
+def neuron() -> Value:
+    """Seed 000: the 2-D sigmoid neuron, w=[2,-3,-3], x=[-1,-2], with CS231n's gates (*-1, exp, +1, 1/x)."""
+    w0, x0, w1, x1, w2 = Value(2, "w0"), Value(-1, "x0"), Value(-3, "w1"), Value(-2, "x1"), Value(-3, "w2")
+    f = 1 / (1 + ((w0 * x0 + w1 * x1 + w2) * -1).exp())
+    f.label = "f"
+    f.backward()
+    return f
+
+
+def colah() -> Value:
+    """Seed 003: e = (a + b)(b + 1) at a=2, b=1: e=6, de/da=2, de/db=5 (2 + 3 over two paths)."""
+    a, b = Value(2, "a"), Value(1, "b")
+    c = a + b
+    c.label = "c"
+    d = b + 1
+    d.label = "d"
+    e = c * d
+    e.label = "e"
+    e.backward()
+    return e
+
+
+def twice() -> Value:
+    """``a + a``: one input used twice, so two edges; then divided by d (operand order matters)."""
+    a, d = Value(3, "a"), Value(2, "d")
+    b = a + a
+    b.label = "b"
+    out = b / d
+    out.backward()
+    return out
+
+
+EXAMPLES: dict[str, Callable[[], Value]] = {
+    "apple": apple,
+    "cs231n": cs231n,
+    "neuron": neuron,
+    "colah": colah,
+    "twice": twice,
+}
+
+
+def check_expected(name: str, source: str) -> None:
+    path = EXPECTED / f"{name}.dot"
+    if REGEN:
+        EXPECTED.mkdir(exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    assert path.exists(), f"no {path}; generate it with SCALARGRAD_REGEN=1 and review it"
+    assert source == path.read_text(encoding="utf-8"), f"DOT for {name} changed; see the module docstring"
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    """Every text in an SVG, after XML parsing (so entities are decoded)."""
+    root = ET.fromstring(svg)
+    return [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+# ---------------------------------------------------------------------------
+# DOT text: saved, reviewed, deterministic.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", ["nodes", "circuit"])
+@pytest.mark.parametrize("name", list(EXAMPLES))
+def test_dot_matches_reviewed_file(name: str, style: str) -> None:
+    check_expected(f"{name}_{style}", draw_dot(EXAMPLES[name](), style=style).source)
+
+
+def test_circuit_top_to_bottom_matches_reviewed_file() -> None:
+    check_expected("colah_circuit_tb", draw_dot(colah(), style="circuit", rankdir="TB").source)
+
+
+def test_same_text_in_fresh_processes_with_different_hash_seeds() -> None:
+    code = "from tests.test_viz import neuron; from scalargrad.viz import draw_dot; print(draw_dot(neuron()).source)"
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=ROOT
+        )
+        outputs.add(done.stdout)
+    assert outputs == {draw_dot(neuron()).source + "\n"}
+
+
+def test_seed_numbers_appear_in_the_boxes() -> None:
+    source = draw_dot(apple()).source
+    for text in ("data 220", "grad 2.2", "grad 110", "grad 200", "data 1.1", "grad 1<"):
+        assert text in source
+    source = draw_dot(cs231n()).source
+    for text in ("data -12", "grad -4", "grad 3", "data 3"):
+        assert text in source
+
+
+def test_value_boxes_say_data_and_grad_in_words_and_colours() -> None:
+    source = draw_dot(colah()).source
+    assert '<font color="#1a7f37">data 6</font>' in source
+    assert '<font color="#cf222e">grad 5</font>' in source
+    assert "<b>e</b>" in source
+
+
+def test_op_nodes_are_small_circles_with_the_op_symbol() -> None:
+    source = draw_dot(neuron()).source
+    for op in ("*", "+", "*-1", "exp", "+1", "1/"):
+        assert re.search(rf"\[label=<{re.escape(op)}> margin=0.02 shape=circle", source), op
+
+
+def test_a_plus_a_draws_two_edges_and_numbers_ordered_operands() -> None:
+    source = draw_dot(twice()).source
+    # a is n1 or n0; whichever it is, two edges go from it into the + node.
+    edges = re.findall(r"^\t(n\d+) -> (n\d+op)\b", source, flags=re.M)
+    plus = re.search(r"(n\d+op) \[label=<\+>", source)
+    assert plus is not None
+    into_plus = [tail for tail, head in edges if head == plus[1]]
+    assert len(into_plus) == 2 and into_plus[0] == into_plus[1]
+    # Division: the numerator is operand 0, the denominator operand 1.
+    assert source.count('<font point-size="8" color="#57606a">0</font>') == 1
+    assert source.count('<font point-size="8" color="#57606a">1</font>') == 1
+
+
+def test_names_label_unlabeled_values_without_changing_them() -> None:
+    x = Value(3.0)
+    y = x * x
+    total = y + 1
+    total.backward()
+    source = draw_dot(total, names={"x": x, "y": y, "_hidden": total, "n": 3}).source
+    assert "<b>x</b>" in source and "<b>y</b>" in source
+    assert "_hidden" not in source
+    assert x.label == "" and y.label == "" and total.label == ""
+    # A label wins over a variable name.
+    x.label = "input"
+    assert "<b>input</b>" in draw_dot(total, names={"x": x}).source
+
+
+def test_highlight_fills_the_node() -> None:
+    e = colah()
+    assert "#ffe08a" in draw_dot(e, highlight=e).source
+    assert "#ffe08a" not in draw_dot(e).source
+
+
+def test_fan_out_in_circuit_shows_each_wires_share_and_the_total() -> None:
+    """CS231n's "+= at branches": b=1 feeds two gates; its wires carry 2 and 3, the leaf shows 5."""
+    source = draw_dot(colah(), style="circuit").source
+    labels = dict(re.findall(r'^\t(\w+) \[label=<<table border="0" cellspacing="0"(.*?)> shape=plain\]', source, re.M))
+    tails = dict((wire, tail) for tail, wire in re.findall(r"^\t(\w+) -> (\w+):m:w", source, flags=re.M))
+    b_node = re.search(r"^\t(\w+) \[label=<<table[^\n]*<b>b</b>", source, flags=re.M)
+    assert b_node is not None
+    b_wires = [w for w, tail in tails.items() if tail == b_node[1]]
+    grads = sorted(re.findall(r'color="#cf222e">([^<]*)</font>', labels[w])[0] for w in b_wires)
+    assert grads == ["2", "3"]
+    assert "grad 5" in source  # the leaf's total
+
+
+@pytest.mark.parametrize("bad", [{"rankdir": "XY"}, {"style": "boxes"}, {"collapse": "module"}, {"fmt": "zz"}])
+def test_bad_options_are_refused_by_name(bad: dict[str, str]) -> None:
+    key = next(iter(bad))
+    with pytest.raises(ValueError, match=key):
+        draw_dot(colah(), **bad)  # type: ignore[arg-type]
+
+
+def test_root_must_be_a_value() -> None:
+    with pytest.raises(TypeError, match="Value"):
+        draw_dot(3.0)  # type: ignore[arg-type]
+
+
+def test_too_many_nodes_is_refused_with_the_count_and_the_module_view() -> None:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(300):
+        y = y * 1.01 + x
+    with pytest.raises(ValueError, match=r"has 601 nodes.*max_nodes=500.*collapse='neuron'"):
+        draw_dot(y)
+    assert "n600" in draw_dot(y, max_nodes=601).source
+
+
+# ---------------------------------------------------------------------------
+# Escaping: user text must survive real Graphviz.
+# ---------------------------------------------------------------------------
+
+NASTY = "x<y> & \"z\" 'q'"
+
+
+def nasty() -> Value:
+    a = Value(1.5, NASTY)
+    b = a * 2
+    b.label = "</table><b>"
+    b.backward()
+    return b
+
+
+def test_labels_are_escaped_in_dot() -> None:
+    source = draw_dot(nasty()).source
+    assert "x&lt;y&gt; &amp; &quot;z&quot; &#x27;q&#x27;" in source
+    assert "&lt;/table&gt;&lt;b&gt;" in source
+
+
+@needs_dot
+@pytest.mark.parametrize("style", ["nodes", "circuit"])
+def test_escaped_labels_render_through_real_dot(style: str) -> None:
+    texts = svg_texts(render(draw_dot(nasty(), style=style), "svg"))
+    assert NASTY in texts
+    assert "</table><b>" in texts
+
+
+# ---------------------------------------------------------------------------
+# Rendering and saving.
+# ---------------------------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize("style", ["nodes", "circuit"])
+def test_real_dot_svg_parses_and_holds_the_seed_numbers(style: str) -> None:
+    texts = svg_texts(render(draw_dot(apple(), style=style), "svg"))
+    joined = " | ".join(texts)
+    if style == "nodes":
+        for text in ("apple", "data 100", "grad 2.2", "data 2", "grad 110", "data 1.1", "grad 200", "data 220"):
+            assert text in texts, (text, joined)
+    else:
+        # Wires: value above (green), gradient below (red), e.g. apple's wire carries 100 and 2.2.
+        for text in ("apple", "apple_num", "tax", "price", "100", "2.2", "110", "200", "1.1", "220", "1"):
+            assert text in texts, (text, joined)
+        assert "apple_price = 200" in texts
+
+
+@needs_dot
+@pytest.mark.parametrize(
+    ("suffix", "magic"),
+    [(".svg", b"<?xml"), (".png", b"\x89PNG\r\n\x1a\n"), (".pdf", b"%PDF-"), (".dot", b"digraph scalargrad {")],
+)
+def test_save_picks_the_format_from_the_suffix_and_leaves_nothing_else(
+    tmp_path: Path, suffix: str, magic: bytes
+) -> None:
+    path = save(cs231n(), tmp_path / f"graph{suffix.upper() if suffix == '.png' else suffix}", style="circuit")
+    assert path.read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_save_refuses_an_unknown_suffix_and_writes_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"\.svg, \.png, \.pdf or \.dot"):
+        save(cs231n(), tmp_path / "graph.jpg")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_into_a_missing_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"folder .*nope.* does not exist"):
+        save(cs231n(), tmp_path / "nope" / "g.dot")
+
+
+def test_save_accepts_a_diagram_or_dot_text(tmp_path: Path) -> None:
+    graph = draw_dot(colah())
+    assert save(graph, tmp_path / "a.dot").read_text() == graph.source
+    assert save(graph.source, tmp_path / "b.dot").read_text() == graph.source
+    with pytest.raises(TypeError, match="only apply when given a Value"):
+        save(graph, tmp_path / "c.dot", style="circuit")
+
+
+@needs_dot
+def test_saving_leaves_only_the_file_unlike_graphviz_render(tmp_path: Path) -> None:
+    """graphviz's own .render() keeps its DOT source file beside the picture; save() must not."""
+    graph = draw_dot(colah())
+    graph.render(tmp_path / "theirs" / "graph", format="svg")
+    assert sorted(p.name for p in (tmp_path / "theirs").iterdir()) == ["graph", "graph.svg"]
+    (tmp_path / "ours").mkdir()
+    save(graph, tmp_path / "ours" / "graph.svg")
+    assert [p.name for p in (tmp_path / "ours").iterdir()] == ["graph.svg"]
+
+
+def no_renderer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, pygraphviz: bool) -> None:
+    """Hide `dot` (an empty PATH) and, unless asked to keep it, pygraphviz."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    if not pygraphviz:
+        monkeypatch.setitem(sys.modules, "pygraphviz", None)
+
+
+def test_without_dot_pygraphviz_renders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    pygraphviz = pytest.importorskip("pygraphviz")
+    no_renderer(monkeypatch, tmp_path, pygraphviz=True)
+    with pytest.raises(graphviz.ExecutableNotFound):  # dot really is gone
+        graphviz.pipe("dot", "svg", b"digraph { a }")
+    calls = []
+    original = pygraphviz.AGraph.draw
+
+    def spy(self: object, *args: object, **kwargs: object) -> object:
+        calls.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pygraphviz.AGraph, "draw", spy)
+    texts = svg_texts(render(draw_dot(colah()), "svg"))
+    assert "grad 5" in texts and calls == [{"format": "svg", "prog": "dot"}]
+    path = save(colah(), tmp_path / "g.png")
+    assert path.read_bytes().startswith(b"\x89PNG")
+    assert renderer_status().renderer == "pygraphviz"
+
+
+def test_without_any_renderer_the_error_gives_install_hints(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    no_renderer(monkeypatch, tmp_path, pygraphviz=False)
+    with pytest.raises(GraphvizNotFound) as caught:
+        render(draw_dot(colah()), "svg")
+    assert isinstance(caught.value, RuntimeError)
+    message = str(caught.value)
+    for hint in (
+        "apt install graphviz",
+        "brew install graphviz",
+        "winget install",
+        "conda install",
+        "scalargrad[render]",
+    ):
+        assert hint in message
+    # Nothing written, not even a temporary file; DOT text still saves.
+    with pytest.raises(GraphvizNotFound):
+        save(colah(), tmp_path / "g.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty-path"]
+    assert save(colah(), tmp_path / "g.dot").read_text().startswith("digraph")
+    assert renderer_status().renderer is None
+
+
+def test_a_failed_save_keeps_the_old_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    target = tmp_path / "g.svg"
+    target.write_text("old")
+    no_renderer(monkeypatch, tmp_path, pygraphviz=False)
+    with pytest.raises(GraphvizNotFound):
+        save(colah(), target)
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty-path", "g.svg"]
+
+
+# ---------------------------------------------------------------------------
+# Jupyter display.
+# ---------------------------------------------------------------------------
+
+
+@needs_dot
+def test_notebook_display_is_svg() -> None:
+    graph = draw_dot(colah())
+    assert isinstance(graph, graphviz.Digraph) and isinstance(graph, Diagram)
+    bundle = graph._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    assert "grad 5" in svg_texts(bundle["image/svg+xml"].encode())
+    assert graph._repr_svg_() == bundle["image/svg+xml"]
+    assert graph._repr_mimebundle_(include=["image/png"]) == {}
+
+
+def test_notebook_without_renderer_shows_dot_text_and_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    no_renderer(monkeypatch, tmp_path, pygraphviz=False)
+    a = Value(1.0, "a<b")
+    graph = draw_dot(a * 2)
+    bundle = graph._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "text/plain"}
+    assert "brew install graphviz" in bundle["text/html"]
+    assert "a&amp;lt;b" in bundle["text/html"]  # the DOT text (which holds a&lt;b) shown as text
+    assert graph.source in bundle["text/plain"]
+    assert graph._repr_svg_() is None  # "not available", not an exception a notebook would print
+    shown = Unrendered("digraph {}")
+    assert "digraph {}" in shown._repr_html_() and "digraph {}" in repr(shown)
+
+
+# ---------------------------------------------------------------------------
+# The module view.
+# ---------------------------------------------------------------------------
+
+
+def labelled_neuron(layer: int, j: int, ws: list[float], b: float, xs: list[Value], act: bool, expand: bool = False):
+    """A neuron labelled the way scalargrad.nn labels one, built by hand from engine ops."""
+    name = f"layer{layer}.neuron{j}"
+    w = [Value(v, f"{name}.w{k}") for k, v in enumerate(ws)]
+    bias = Value(b, f"{name}.b")
+    if expand:
+        z = w[0] * xs[0]
+        for wk, xk in zip(w[1:], xs[1:]):
+            z = z + wk * xk
+        z = z + bias
+    else:
+        z = sg.dot(w, xs, bias)
+    out = z.tanh() if act else z
+    if act:
+        z.label = f"{name}.z"
+    out.label = name
+    return out, w, bias
+
+
+def hand_made_network(penalty: bool = False) -> tuple[Value, dict[str, float]]:
+    """2 inputs -> 2 tanh neurons -> 1 linear neuron -> squared error; expected numbers by hand."""
+    x = [Value(0.5, "x0"), Value(-1.0, "x1")]
+    h0, w, _ = labelled_neuron(1, 0, [0.3, -0.2], 0.1, x, act=True)
+    h1, _, _ = labelled_neuron(1, 1, [-0.5, 0.4], 0.0, x, act=True, expand=True)
+    y, _, _ = labelled_neuron(2, 0, [1.5, -2.0], 0.2, [h0, h1], act=False)
+    loss = (y - 1.0) ** 2
+    if penalty:
+        loss = loss + 0.01 * w[0] ** 2
+    loss.label = "loss"
+    loss.backward()
+    t0 = math.tanh(0.3 * 0.5 - 0.2 * -1.0 + 0.1)
+    t1 = math.tanh(-0.5 * 0.5 + 0.4 * -1.0)
+    out = 1.5 * t0 - 2.0 * t1 + 0.2
+    dy = 2 * (out - 1.0)
+    return loss, {"h0": t0, "h1": t1, "y": out, "dy": dy, "dh0": dy * 1.5, "dh1": dy * -2.0}
+
+
+def fmt(x: float) -> str:
+    return format(x, ".4g")
+
+
+def boxes_in(source: str) -> list[str]:
+    return re.findall(r"^\t(m\d+) \[label=", source, flags=re.M)
+
+
+def test_neuron_view_folds_each_neuron_into_a_box_with_its_output() -> None:
+    loss, want = hand_made_network()
+    source = draw_dot(loss, collapse="neuron").source
+    check_expected("network_neuron", source)
+    assert len(boxes_in(source)) == 3
+    for title, data, grad in [
+        ("layer1.neuron0", want["h0"], want["dh0"]),
+        ("layer1.neuron1", want["h1"], want["dh1"]),
+        ("layer2.neuron0", want["y"], want["dy"]),
+    ]:
+        box = re.search(rf"<b>{re.escape(title)}</b>.*?</table>", source)
+        assert box is not None, title
+        assert f"data {fmt(data)}<" in box[0] and f"grad {fmt(grad)}<" in box[0], title
+    assert ".w0" not in source and ".b<" not in source and ".z" not in source  # folded away
+    assert "<b>x0</b>" in source and "<b>x1</b>" in source  # inputs stay
+    # The expanded neuron (2 *, 2 +, tanh and 3 parameters) is one box of 8; the dot one, 5.
+    assert "8 nodes" in source and "5 nodes" in source
+
+
+def test_layer_view_folds_each_layer_and_lists_its_neurons() -> None:
+    loss, want = hand_made_network()
+    source = draw_dot(loss, collapse="layer").source
+    check_expected("network_layer", source)
+    assert len(boxes_in(source)) == 2
+    assert "<b>layer1</b>" in source and "<b>layer2</b>" in source
+    assert f'neuron1  <font color="#1a7f37">data {fmt(want["h1"])}</font>' in source
+    # Each neuron's row is a port: layer 2 reads both of layer 1's outputs.
+    assert re.search(r"^\tm0:p0 -> m1$", source, flags=re.M) and re.search(r"^\tm0:p1 -> m1$", source, flags=re.M)
+
+
+def test_a_parameter_also_used_outside_stays_visible() -> None:
+    loss, _ = hand_made_network(penalty=True)
+    source = draw_dot(loss, collapse="neuron").source
+    assert "<b>layer1.neuron0.w0</b>" in source
+    assert "layer1.neuron0.w1" not in source
+
+
+def test_each_forward_call_gets_its_own_boxes_and_shared_weights_hide() -> None:
+    x = [[Value(0.1), Value(0.2)], [Value(-0.3), Value(0.4)]]
+    w = [Value(0.5, "layer1.neuron0.w0"), Value(-0.5, "layer1.neuron0.w1")]
+    b = Value(0.1, "layer1.neuron0.b")
+    outs = []
+    for xs in x:
+        h = sg.dot(w, xs, b).tanh()
+        h.label = "layer1.neuron0"
+        outs.append(h)
+    total = sg.sum(outs)
+    total.backward()
+    source = draw_dot(total, collapse="neuron").source
+    assert source.count("<b>layer1.neuron0</b>") == 2
+    assert "neuron0.w" not in source and "neuron0.b" not in source
+    for h in outs:
+        assert f"data {fmt(h.data)}<" in source
+
+
+def test_input_preprocessing_stays_outside_the_neuron() -> None:
+    x = Value(2.0, "x")
+    scaled = x * 3
+    out, _, _ = labelled_neuron(1, 0, [0.5], 0.0, [scaled], act=True)
+    out.backward()
+    source = draw_dot(out, collapse="neuron").source
+    assert "<*3>" in source and len(boxes_in(source)) == 1
+
+
+def test_collapse_makes_a_too_big_graph_drawable() -> None:
+    xs = [Value(0.01 * i, f"x{i}") for i in range(40)]
+    layer = [labelled_neuron(1, j, [0.1] * 40, 0.0, xs, act=True, expand=True)[0] for j in range(4)]
+    total = sg.sum(layer)
+    with pytest.raises(ValueError, match="collapse='neuron' or collapse='layer'"):
+        draw_dot(total)
+    assert len(boxes_in(draw_dot(total, collapse="neuron").source)) == 4
+    with pytest.raises(ValueError, match=r"nodes to draw.*collapse='layer'"):
+        draw_dot(total, collapse="neuron", max_nodes=10)
+    assert len(boxes_in(draw_dot(total, collapse="layer", max_nodes=50).source)) == 1
+
+
+def test_module_view_of_a_real_mlp() -> None:
+    nn = pytest.importorskip("scalargrad.nn")
+    model = nn.MLP(3, [4, 4, 1], seed=0)
+    x = [Value(0.5, "x0"), Value(-1.0, "x1"), Value(2.0, "x2")]
+    y = model(x)
+    loss = (y - 1.0) ** 2
+    loss.backward()
+    by_neuron = draw_dot(loss, collapse="neuron").source
+    assert len(boxes_in(by_neuron)) == 9
+    assert "layer1.neuron0.w0" not in by_neuron
+    by_layer = draw_dot(loss, collapse="layer").source
+    assert len(boxes_in(by_layer)) == 3
+    assert f"data {fmt(y.data)}<" in by_layer and f"grad {fmt(y.grad)}<" in by_layer
+    if HAVE_DOT:
+        assert "layer3" in svg_texts(render(by_layer, "svg"))
+
+
+@needs_dot
+def test_circuit_module_view_renders() -> None:
+    loss, want = hand_made_network()
+    texts = svg_texts(render(draw_dot(loss, collapse="layer", style="circuit"), "svg"))
+    assert "layer1" in texts and "layer2" in texts
+    # The wire into the loss's first gate carries y and dloss/dy.
+    assert f"layer2.neuron0 = {fmt(want['y'])}" in texts and fmt(want["dy"]) in texts
