@@ -1,5 +1,12 @@
-"""scalargrad: a scalar reverse-mode autodiff engine for seeing backpropagation."""
+"""scalargrad: a scalar reverse-mode autodiff engine for seeing backpropagation.
 
+Build expressions from `Value`, call ``backward()``, draw the graph with its
+values and gradients (`draw_dot`, `animate_backward`), and train tiny networks
+with `scalargrad.nn` and `scalargrad.optim`.
+"""
+
+from scalargrad import nn, optim
+from scalargrad.animate import animate_backward
 from scalargrad.engine import (
     Value,
     cos,
@@ -19,14 +26,20 @@ from scalargrad.engine import (
     tanh,
 )
 from scalargrad.gradcheck import GradcheckError, gradcheck
+from scalargrad.steps import backward_steps
+from scalargrad.viz import GraphvizNotFound, draw_dot
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",
+    "GraphvizNotFound",
     "Value",
+    "animate_backward",
+    "backward_steps",
     "cos",
     "dot",
+    "draw_dot",
     "exp",
     "grad",
     "gradcheck",
@@ -34,7 +47,9 @@ __all__ = [
     "log",
     "maximum",
     "minimum",
+    "nn",
     "no_grad",
+    "optim",
     "relu",
     "sigmoid",
     "sin",
