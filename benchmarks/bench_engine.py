@@ -75,27 +75,40 @@ def mlp_dot(layers: list[Any], x: list[Any]) -> Any:
     return x[0]
 
 
+def moons_loss(
+    xs: list[list[float]],
+    ys: list[float],
+    layers: list[Any],
+    params: list[Any],
+    forward: Callable[..., Any],
+    total: Callable[..., Any],
+) -> Any:
+    """The step's loss graph: mean hinge loss over the points plus 1e-4 * L2, as micrograd's demo."""
+    scores = [forward(layers, x) for x in xs]
+    losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
+    return total(losses) * (1.0 / len(losses)) + 1e-4 * total(p * p for p in params)
+
+
 def moons_step(
     value: Callable[[float], Any], forward: Callable[..., Any], total: Callable[..., Any]
 ) -> Callable[[], None]:
     """A closure running one full-batch step: forward, hinge + L2, backward, SGD update."""
     xs, ys = make_points()
     layers = make_weights(value)
-    params = [p for layer in layers for ws, b in layer for p in [*ws, b]]
+    params = parameters(layers)
 
     def step() -> None:
         for p in params:
             p.grad = 0.0
-        scores = [forward(layers, x) for x in xs]
-        losses = [(1 + -y * s).relu() for y, s in zip(ys, scores)]
-        data_loss = total(losses) * (1.0 / len(losses))
-        reg_loss = 1e-4 * total(p * p for p in params)
-        loss = data_loss + reg_loss
-        loss.backward()
+        moons_loss(xs, ys, layers, params, forward, total).backward()
         for p in params:
             p.data -= 0.01 * p.grad
 
     return step
+
+
+def parameters(layers: list[Any]) -> list[Any]:
+    return [p for layer in layers for ws, b in layer for p in [*ws, b]]
 
 
 def deep_chain(value: Callable[[float], Any], n: int = 100_000) -> Callable[[], None]:

@@ -7,6 +7,7 @@ with `scalargrad.nn` and `scalargrad.optim`.
 
 from scalargrad import nn, optim
 from scalargrad.animate import animate_backward
+from scalargrad.compile import GraphChangedError, Tape, compile
 from scalargrad.engine import (
     Value,
     cos,
@@ -33,10 +34,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "GradcheckError",
+    "GraphChangedError",
     "GraphvizNotFound",
+    "Tape",
     "Value",
     "animate_backward",
     "backward_steps",
+    "compile",
     "cos",
     "dot",
     "draw_dot",

@@ -17,8 +17,10 @@ long as the graph lives, and that walking is most of an op's cost.
 
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from typing import Any, NoReturn, SupportsFloat, TypeAlias
@@ -231,7 +233,7 @@ def minimum_(a: float, b: float) -> Local:
 def sum_(*args: float) -> Local:
     """``x_0 + ... + x_{n-1} + c`` over ``args = (x_0, ..., x_{n-1}, c)``."""
     n = len(args) - 1
-    return math.fsum(args), lambda g, n=n: (g,) * n
+    return builtins.sum(args[:n], args[n]), lambda g, n=n: (g,) * n
 
 
 @rule("dot")
@@ -242,12 +244,12 @@ def dot_(*args: float) -> Local:
     diagram shows ``w0 x0 w1 x1 ...`` in order; an odd count of inputs means the
     last one is a bias. d/da_i = b_i, d/db_i = a_i, d/dbias = 1.
     """
-    inputs = args[:-1]
-    n = len(inputs) // 2 * 2
-    total = math.fsum([*map(float.__mul__, inputs[0:n:2], inputs[1:n:2]), *inputs[n:], args[-1]])
-    swapped = [1.0] * len(inputs)
-    swapped[0:n:2] = inputs[1:n:2]
-    swapped[1:n:2] = inputs[0:n:2]
+    n = (len(args) - 1) // 2 * 2
+    a, b = args[0:n:2], args[1:n:2]
+    total = builtins.sum(map(operator.mul, a, b), builtins.sum(args[n:]))
+    swapped = [1.0] * (len(args) - 1)
+    swapped[0:n:2] = b
+    swapped[1:n:2] = a
     return total, lambda g, swapped=swapped: [g * s for s in swapped]
 
 
@@ -260,7 +262,7 @@ def lincomb(*args: float) -> Local:
     """
     n = (len(args) - 1) // 2
     coefs = args[n : 2 * n]
-    total = math.fsum([*map(float.__mul__, args[:n], coefs), args[-1]])
+    total = builtins.sum(map(operator.mul, args[:n], coefs), args[-1])
     return total, lambda g, coefs=coefs: [g * k for k in coefs]
 
 

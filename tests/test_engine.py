@@ -640,3 +640,14 @@ _UNARY_FUNCTIONS = ("exp", "log", "sin", "cos", "sqrt", "tanh", "sigmoid", "relu
 def test_module_functions_reject_non_numbers_naming_the_function(name: str, call: Callable[[], object]) -> None:
     with pytest.raises(TypeError, match=rf"\b{name}\b"):
         call()
+
+
+def test_docs_engine_page_examples_run_as_written() -> None:
+    """Every example printed in docs/engine.md is the output it really gives."""
+    import doctest
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "engine.md"
+    failures, tried = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert tried >= 5
+    assert failures == 0
