@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
-import os
-import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -16,6 +13,7 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from scalargrad import Value
+from scalargrad.files import atomic_write
 from scalargrad.nn import MLP
 
 #: The extra that installs what the demos draw and load with.
@@ -222,23 +220,10 @@ def pyplot(demo: str) -> ModuleType:
     return plt
 
 
-def write_atomically(path: Path, write: Callable[[str], object]) -> Path:
-    """Have ``write(temp_name)`` write a file that then replaces ``path`` in one step.
-
-    The temporary file sits in the same directory, so ``os.replace`` is a
-    rename: anyone reading ``path`` sees the old file or the new one, never
-    half of one, and a failure while writing leaves nothing behind.
-    """
+def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
+    """Have ``write(temporary)`` write a file that then replaces ``path`` in one step (making its folder)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(str(temp))
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
-        raise
-    return path
+    return atomic_write(path, write)
 
 
 def save_figure(figure: Any, path: Path, *, dpi: int = 100) -> Path:

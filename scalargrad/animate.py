@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scalargrad.engine import Value, consumers_first
+from scalargrad.files import atomic_write_bytes
 from scalargrad.steps import Step, backward_steps
 from scalargrad.viz import (
     ACTIVE_FILL,
@@ -28,7 +29,6 @@ from scalargrad.viz import (
     draw,
     render,
     variable_names,
-    write_atomic,
 )
 
 
@@ -71,7 +71,7 @@ def animate_backward(
     heading = title if title is not None else f"backward from {base.name(root) or 'the output'}"
     page = _page(heading, frames)
     path = Path(path)
-    write_atomic(path, page.encode("utf-8"))
+    atomic_write_bytes(path, page.encode("utf-8"))
     return path
 
 

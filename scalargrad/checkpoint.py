@@ -19,22 +19,25 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
+
+from scalargrad.files import StrPath, atomic_write
 
 FORMAT = "scalargrad-checkpoint"
 VERSION = 1
 
-StrPath = str | os.PathLike[str]
-
 
 def write_checkpoint(path: StrPath, architecture: dict[str, Any], parameters: dict[str, float]) -> None:
-    """Write ``architecture`` and ``parameters`` to ``path`` atomically (see `atomic_write`)."""
+    """Write ``architecture`` and ``parameters`` to ``path`` atomically (see `scalargrad.files.atomic_write`)."""
     document = {"format": FORMAT, "version": VERSION, "architecture": architecture, "parameters": parameters}
+
     # allow_nan=False: NaN and Infinity are not JSON; the caller names the offending parameter first.
-    atomic_write(path, lambda f: json.dump(document, f, indent=1, allow_nan=False))
+    def write(temporary: Path) -> None:
+        with open(temporary, "x", encoding="utf-8") as f:
+            json.dump(document, f, indent=1, allow_nan=False)
+
+    atomic_write(path, write)
 
 
 def read_checkpoint(path: StrPath) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -69,30 +72,6 @@ def read_checkpoint(path: StrPath) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(parameters, dict):
         raise ValueError(f'{name}: checkpoint has no "parameters" object')
     return architecture, parameters
-
-
-def atomic_write(path: StrPath, write: Callable[[TextIO], object]) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it over ``path``.
-
-    ``os.replace`` swaps the name in one step, so ``path`` always holds either
-    the old complete file or the new complete file, never a half-written one,
-    even if the process dies mid-write. On any failure the temporary file is
-    removed and the error re-raised. The file is flushed to disk before the
-    rename, so a power cut cannot leave the new name pointing at unwritten data.
-    """
-    target = Path(path)
-    # Same directory: a rename across file systems would not be atomic. Mode "x" refuses to
-    # reuse an existing name and, unlike mkstemp, gives the file the usual umask permissions.
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _reject_constant(name: str) -> None:

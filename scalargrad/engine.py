@@ -314,7 +314,6 @@ def _operator(rule: Rule | None, const_rule: Rule) -> Callable[[Value, Operand],
     return operator
 
 
-
 class Value:
     """A scalar in a computation graph: its value, its gradient, and how it was made.
 

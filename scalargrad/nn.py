@@ -28,8 +28,9 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from scalargrad.checkpoint import StrPath, read_checkpoint, write_checkpoint
+from scalargrad.checkpoint import read_checkpoint, write_checkpoint
 from scalargrad.engine import Value, dot
+from scalargrad.files import StrPath
 from scalargrad.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -141,7 +142,7 @@ class Module:
         """Write the architecture and weights to ``path`` as JSON, atomically.
 
         An existing file at ``path`` is replaced only once the new one is
-        completely written (see `scalargrad.checkpoint.atomic_write`).
+        completely written (see `scalargrad.files.atomic_write`).
         """
         state = self.state_dict()
         for name, v in state.items():

@@ -24,11 +24,9 @@ with install hints; a notebook then shows the DOT text and the hints instead.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +36,7 @@ from typing import Any, Literal
 import graphviz  # type: ignore[import-untyped]
 
 from scalargrad.engine import Value, consumers_first
+from scalargrad.files import atomic_write_bytes
 
 DATA_COLOR = "#1a7f37"  # green: values flowing forward
 GRAD_COLOR = "#cf222e"  # red: gradients flowing back
@@ -176,7 +175,7 @@ def save(root_or_graph: Value | graphviz.Digraph | str, path: str | os.PathLike[
         raise TypeError(f"save(): drawing options {sorted(options)} only apply when given a Value to draw")
     else:
         graph = root_or_graph
-    write_atomic(path, render(graph, fmt))
+    atomic_write_bytes(path, render(graph, fmt))
     return path
 
 
@@ -188,29 +187,6 @@ def format_for(path: str | os.PathLike[str]) -> str:
             f"cannot tell the diagram format from {os.fspath(path)!r}: use a .svg, .png, .pdf or .dot file name"
         )
     return fmt
-
-
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file beside it, then a rename.
-
-    A reader never sees a half-written file, and on failure nothing is left behind.
-    """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {os.fspath(path)!r}: folder {os.fspath(path.parent)!r} does not exist")
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        # mkstemp makes the file private (0600); give it the mode a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
 
 
 @dataclass(frozen=True)
