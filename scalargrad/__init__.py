@@ -5,7 +5,7 @@ values and gradients (`draw_dot`, `animate_backward`), and train tiny networks
 with `scalargrad.nn` and `scalargrad.optim`.
 """
 
-from scalargrad import nn, optim
+from scalargrad import examples, nn, optim
 from scalargrad.animate import animate_backward
 from scalargrad.compile import GraphChangedError, Tape, compile
 from scalargrad.engine import (
@@ -44,6 +44,7 @@ __all__ = [
     "cos",
     "dot",
     "draw_dot",
+    "examples",
     "exp",
     "grad",
     "gradcheck",

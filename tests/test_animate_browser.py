@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scalargrad import Value
+from scalargrad import Value, examples
 from scalargrad.animate import animate_backward
 
 CHROMIUM = "/usr/bin/chromium"
@@ -33,14 +33,8 @@ needs_dot = pytest.mark.skipif(
 
 
 def colah() -> dict[str, Value]:
-    a, b = Value(2, "a"), Value(1, "b")
-    c = a + b
-    c.label = "c"
-    d = b + 1
-    d.label = "d"
-    e = c * d
-    e.label = "e"
-    return {"a": a, "b": b, "c": c, "d": d, "e": e}
+    """Seed 003: e = (a + b)(b + 1) at a=2, b=1, by label."""
+    return examples.nodes_by_label(examples.two_paths())
 
 
 @pytest.fixture

@@ -7,21 +7,15 @@ import math
 import pytest
 
 import scalargrad as sg
-from scalargrad import Value
+from scalargrad import Value, examples
 from scalargrad.engine import consumers_first, recipe
 from scalargrad.steps import ParentUpdate, Step, backward_steps
 
 
 def colah() -> tuple[Value, dict[str, Value]]:
     """Seed 003: e = (a + b)(b + 1) at a=2, b=1."""
-    a, b = Value(2, "a"), Value(1, "b")
-    c = a + b
-    c.label = "c"
-    d = b + 1
-    d.label = "d"
-    e = c * d
-    e.label = "e"
-    return e, {"a": a, "b": b, "c": c, "d": d, "e": e}
+    e = examples.two_paths()
+    return e, examples.nodes_by_label(e)
 
 
 def test_colah_two_paths_add_up_to_five() -> None:

@@ -24,7 +24,7 @@ import graphviz
 import pytest
 
 import scalargrad as sg
-from scalargrad import Value
+from scalargrad import Value, examples
 from scalargrad.viz import (
     Diagram,
     GraphvizNotFound,
@@ -46,48 +46,29 @@ needs_dot = pytest.mark.skipif(not HAVE_DOT and not os.environ.get("CI"), reason
 # ---------------------------------------------------------------------------
 
 
+def backpropagated(root: Value) -> Value:
+    root.backward()
+    return root
+
+
 def apple() -> Value:
     """Seed 004: 2 apples at 100 yen, 10% tax: 220; dApple 2.2, dApple_num 110, dTax 200."""
-    apple, num, tax = Value(100, "apple"), Value(2, "apple_num"), Value(1.1, "tax")
-    price = apple * num
-    price.label = "apple_price"
-    total = price * tax
-    total.label = "price"
-    total.backward()
-    return total
+    return backpropagated(examples.apple_shopping())
 
 
 def cs231n() -> Value:
     """Seed 000: f = (x + y) z at x=-2, y=5, z=-4: f=-12, df/dx=-4, df/dy=-4, df/dz=3."""
-    x, y, z = Value(-2, "x"), Value(5, "y"), Value(-4, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    f.backward()
-    return f
+    return backpropagated(examples.add_mul_circuit())
 
 
 def neuron() -> Value:
     """Seed 000: the 2-D sigmoid neuron, w=[2,-3,-3], x=[-1,-2], with CS231n's gates (*-1, exp, +1, 1/x)."""
-    w0, x0, w1, x1, w2 = Value(2, "w0"), Value(-1, "x0"), Value(-3, "w1"), Value(-2, "x1"), Value(-3, "w2")
-    f = 1 / (1 + ((w0 * x0 + w1 * x1 + w2) * -1).exp())
-    f.label = "f"
-    f.backward()
-    return f
+    return backpropagated(examples.sigmoid_neuron())
 
 
 def colah() -> Value:
     """Seed 003: e = (a + b)(b + 1) at a=2, b=1: e=6, de/da=2, de/db=5 (2 + 3 over two paths)."""
-    a, b = Value(2, "a"), Value(1, "b")
-    c = a + b
-    c.label = "c"
-    d = b + 1
-    d.label = "d"
-    e = c * d
-    e.label = "e"
-    e.backward()
-    return e
+    return backpropagated(examples.two_paths())
 
 
 def twice() -> Value:

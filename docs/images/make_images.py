@@ -10,51 +10,16 @@ import tempfile
 from pathlib import Path
 
 import scalargrad as sg
-from scalargrad import Value
+from scalargrad import Value, examples
 from scalargrad.animate import animate_backward
 from scalargrad.viz import save
 
 HERE = Path(__file__).resolve().parent
 
 
-def apple() -> Value:
-    apple, apple_num, tax = Value(100, "apple"), Value(2, "apple_num"), Value(1.1, "tax")
-    apple_price = apple * apple_num
-    apple_price.label = "apple_price"
-    price = apple_price * tax
-    price.label = "price"
-    price.backward()
-    return price
-
-
-def cs231n() -> Value:
-    x, y, z = Value(-2, "x"), Value(5, "y"), Value(-4, "z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    f.backward()
-    return f
-
-
-def neuron() -> Value:
-    w0, x0, w1, x1, w2 = Value(2, "w0"), Value(-1, "x0"), Value(-3, "w1"), Value(-2, "x1"), Value(-3, "w2")
-    f = 1 / (1 + ((w0 * x0 + w1 * x1 + w2) * -1).exp())
-    f.label = "f"
-    f.backward()
-    return f
-
-
-def colah() -> Value:
-    a, b = Value(2, "a"), Value(1, "b")
-    c = a + b
-    c.label = "c"
-    d = b + 1
-    d.label = "d"
-    e = c * d
-    e.label = "e"
-    e.backward()
-    return e
+def backpropagated(root: Value) -> Value:
+    root.backward()
+    return root
 
 
 def network() -> Value:
@@ -92,16 +57,22 @@ def shrink(png: Path) -> None:
 
 
 def main() -> None:
-    for name, build in [("apple", apple), ("cs231n", cs231n), ("neuron", neuron), ("colah", colah)]:
+    seeds = [
+        ("apple", examples.apple_shopping),
+        ("cs231n", examples.add_mul_circuit),
+        ("neuron", examples.sigmoid_neuron),
+        ("colah", examples.two_paths),
+    ]
+    for name, build in seeds:
         for style in ("nodes", "circuit"):
-            shrink(save(build(), HERE / f"{name}_{style}.png", style=style))
+            shrink(save(backpropagated(build()), HERE / f"{name}_{style}.png", style=style))
     net = network()
     print("nodes in the full network graph:", len(sg.engine.consumers_first(net)))
     shrink(save(net, HERE / "network_layer.png", collapse="layer"))
     shrink(save(net, HERE / "network_neuron.png", collapse="neuron"))
     if "--no-browser" not in sys.argv:
         with tempfile.TemporaryDirectory() as folder:
-            html = animate_backward(colah(), Path(folder) / "steps.html")
+            html = animate_backward(backpropagated(examples.two_paths()), Path(folder) / "steps.html")
             screenshot(html, HERE / "steps.png", steps=2)
         shrink(HERE / "steps.png")
 
