@@ -100,6 +100,20 @@ def demo_parser(
     return parser
 
 
+def add_compile_option(parser: argparse.ArgumentParser) -> None:
+    """``--compile/--no-compile``: replay a recorded graph each step (`scalargrad.train.TrainingStep`) or rebuild it.
+
+    Both compute the same floats; replay is the faster, so it is the default.
+    """
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="record the graph once and replay it every step; --no-compile rebuilds it every step, "
+        "slower, same numbers (default: --compile)",
+    )
+
+
 def run_main(name: str, body: Callable[[], int]) -> int:
     """Run a demo's ``body``, turning a missing optional package into a message and exit code 1."""
     try:

@@ -1,13 +1,220 @@
-"""Small helpers for training loops: how many samples a model gets right."""
+"""Helpers for training loops: one step of training, input leaves to feed it, and accuracy.
+
+A training step is always the same four moves: compute the loss, clear the
+gradients, backpropagate, update. `TrainingStep` does them, either *eagerly*
+(build the graph anew each step, as micrograd does) or by *replaying* a tape
+(`scalargrad.compile`): a training loop builds the same graph every step, with
+only the numbers in its leaves changed, so the graph can be recorded once and
+re-run, about twice as fast.
+
+For replay to see new data, the data must live in leaves the tape reads, not in
+plain numbers (a plain number is folded into its op as a constant and
+replayed as it was). So a minibatch goes into *input leaves*, Values made
+once by `input_leaves` and refilled by `load_rows` before each step::
+
+    x = input_leaves(32, 64, label="x")          # 32 rows of 64 inputs
+    t = input_leaves(32, 10, label="t")          # their one-hot targets
+
+    def build_loss() -> Value:
+        # my_loss takes its target as Values, so the tape re-reads it too.
+        losses = [my_loss(model(row), target) for row, target in zip(x, t)]
+        return scalargrad.sum(losses) / 32
+
+    step = TrainingStep(build_loss, Adam(model.parameters(), lr=0.01))
+    for images, digits in batches:
+        load_rows(x, images)
+        load_rows(t, [one_hot(d, 10) for d in digits])
+        loss = step()                            # a float
+
+Both modes compute the same floats: after every step the parameters are
+bit-for-bit what eager training gives (the tests hold the helper to that).
+Compile only what replays faithfully (see `scalargrad.compile` and
+docs/compile.md): neither the graph's shape nor its folded constants may depend
+on the numbers. ``check_every=N`` rebuilds the graph every N steps and raises
+`scalargrad.compile.GraphChangedError` if it moved away from the tape, a cheap
+guard while developing.
+"""
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable, Sequence
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
+from scalargrad.compile import Tape
+from scalargrad.compile import compile as compile_tape
 from scalargrad.engine import Value
+from scalargrad.optim import Optimizer
 
-__all__ = ["accuracy", "argmax"]
+__all__ = ["TrainingStep", "accuracy", "argmax", "input_leaves", "load_rows", "one_hot"]
+
+#: What ``build_loss`` returns: the loss, or the loss and anything to keep from that build (say, the model's outputs).
+Built = Value | tuple[Value, Any]
+
+
+class TrainingStep:
+    """A callable doing one training step: loss, zero_grad, backward, optimizer step; it returns the loss.
+
+    ``build_loss()`` builds the loss from leaf Values only: the parameters the
+    optimizer updates and input leaves the caller refills (`load_rows`). It
+    may return ``(loss, outputs)`` instead, to keep something from the build,
+    typically the model's outputs for the batch, as `outputs`.
+
+    ``compile=True`` (the default) records the first build as a tape, on the
+    first call, so load the first batch before it; every call then replays the
+    tape: ``tape.forward()``, ``optimizer.zero_grad()``, ``tape.backward()``,
+    ``optimizer.step()``. ``compile=False`` builds the graph afresh each call
+    and runs ``loss.backward()`` instead: slower, but free to change shape
+    from step to step.
+
+    The replayed graph's interior Values keep the numbers of the recording
+    build. ``sync=True`` copies each step's numbers into them (`Tape.sync`),
+    so `outputs` and `loss` show the current step, and diagrams drawn from
+    them too; it costs a few percent.
+
+    ``check_every=N`` makes every N-th replayed step (steps N, 2N, ...) first
+    rebuild the graph and compare it with the tape (`Tape.check`), raising
+    `GraphChangedError` if an op, a wire or a constant changed, which happens
+    when the building code branches on ``.data`` or folds a number that
+    changes into an op. It costs one eager build per check; in eager mode
+    there is nothing to check and it is ignored.
+    """
+
+    def __init__(
+        self,
+        build_loss: Callable[[], Built],
+        optimizer: Optimizer,
+        *,
+        compile: bool = True,
+        check_every: int | None = None,
+        sync: bool = False,
+    ) -> None:
+        if not callable(build_loss):
+            raise TypeError(f"TrainingStep(): build_loss must be a function returning the loss, got {build_loss!r}")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"TrainingStep(): optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        if check_every is not None and (
+            isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1
+        ):
+            raise ValueError(f"TrainingStep(): check_every must be a whole number >= 1 or None, got {check_every!r}")
+        self.build_loss = build_loss
+        self.optimizer = optimizer
+        self.compiled = bool(compile)
+        self.check_every = check_every
+        self.sync = sync
+        #: The recorded graph (compiled mode, after the first step), else None.
+        self.tape: Tape | None = None
+        #: The loss Value of the graph that ran last: the recorded one when compiled, the latest build when eager.
+        self.loss: Value | None = None
+        #: What ``build_loss`` returned beside the loss, from the same build as `loss` (None if only a loss).
+        self.outputs: Any = None
+        #: Steps taken so far.
+        self.steps = 0
+
+    def __call__(self) -> float:
+        """Take one step and return the loss before the update."""
+        if self.compiled:
+            value = self._replay()
+        else:
+            self.loss, self.outputs = self._build()
+            self.optimizer.zero_grad()
+            self.loss.backward()
+            value = self.loss.data
+        self.optimizer.step()
+        self.steps += 1
+        return value
+
+    def _replay(self) -> float:
+        """Forward and backward on the tape, recording it first if this is the first step."""
+        if self.tape is None:
+            self.loss, self.outputs = self._build()
+            self.tape = compile_tape(self.loss)
+        elif self.check_every is not None and self.steps % self.check_every == 0:
+            self.tape.check(self._build()[0])
+        value = self.tape.forward()
+        self.optimizer.zero_grad()
+        self.tape.backward()
+        if self.sync:
+            self.tape.sync()
+        return value
+
+    def _build(self) -> tuple[Value, Any]:
+        built = self.build_loss()
+        loss, outputs = built if isinstance(built, tuple) else (built, None)
+        if not isinstance(loss, Value):
+            raise TypeError(
+                f"TrainingStep: build_loss() must return the loss Value (or a pair loss, outputs), "
+                f"got {type(loss).__name__}: {loss!r}"
+            )
+        return loss, outputs
+
+    def __repr__(self) -> str:
+        mode = "compiled" if self.compiled else "eager"
+        return f"<TrainingStep {mode}, {self.steps} steps, {type(self.optimizer).__name__}>"
+
+
+# ---------------------------------------------------------------------------
+# Inputs a tape can re-read.
+# ---------------------------------------------------------------------------
+
+
+def input_leaves(n_rows: int, n_cols: int, *, label: str = "x") -> list[list[Value]]:
+    """``n_rows`` lists of ``n_cols`` leaf Values holding 0.0, to be filled by `load_rows`.
+
+    Leaf ``[i][j]`` is labelled ``"{label}[i][j]"``, so diagrams say which input it is.
+    """
+    for what, n in (("n_rows", n_rows), ("n_cols", n_cols)):
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"input_leaves(): {what} must be a whole number, got {type(n).__name__}: {n!r}")
+        if n < 1:
+            raise ValueError(f"input_leaves(): {what} must be at least 1, got {n}")
+    return [[Value(0.0, f"{label}[{i}][{j}]") for j in range(n_cols)] for i in range(n_rows)]
+
+
+def load_rows(leaves: Sequence[Sequence[Value]], rows: Sequence[Sequence[float]]) -> None:
+    """Put ``rows`` (numbers) into ``leaves`` (Values), row for row: the next minibatch.
+
+    ``rows`` must have the shape of ``leaves`` exactly, or a ValueError says
+    where it differs; everything is checked before anything is written, so a
+    bad batch leaves the previous one in place. Each leaf's ``.grad`` is reset
+    to 0, so after a step it holds the gradient for this batch only.
+
+    A smaller last batch does not fit: the graph has one row of leaves per
+    sample. Drop it, or build a second `TrainingStep` over leaves of its size.
+    """
+    if len(rows) != len(leaves):
+        raise ValueError(f"load_rows(): the data has {len(rows)} rows, the leaves {len(leaves)}")
+    checked: list[list[float]] = []
+    for i, (row, leaf_row) in enumerate(zip(rows, leaves)):
+        if len(row) != len(leaf_row):
+            raise ValueError(f"load_rows(): row {i} of the data has {len(row)} numbers, of the leaves {len(leaf_row)}")
+        for j, v in enumerate(row):
+            if isinstance(v, Value) or not isinstance(v, numbers.Real):
+                raise TypeError(f"load_rows(): row {i}, column {j} must be a number, got {type(v).__name__}: {v!r}")
+        checked.append([float(v) for v in row])
+    for row_values, leaf_row in zip(checked, leaves):
+        for leaf, v in zip(leaf_row, row_values):
+            leaf.data = v
+            leaf.grad = 0.0
+
+
+def one_hot(index: int, n: int) -> list[float]:
+    """``n`` numbers, 1.0 at ``index`` and 0.0 elsewhere: a class label as a row for `load_rows`."""
+    try:
+        i = operator.index(index)
+    except TypeError:
+        raise TypeError(f"one_hot(): index must be an integer, got {type(index).__name__}: {index!r}") from None
+    if not 0 <= i < n:
+        raise ValueError(f"one_hot(): index {i} is out of range for {n} classes")
+    row = [0.0] * n
+    row[i] = 1.0
+    return row
+
+
+# ---------------------------------------------------------------------------
+# How many samples a model gets right.
+# ---------------------------------------------------------------------------
 
 
 def accuracy(outputs: Sequence[Value | float | Sequence[Value | float]], labels: Sequence[float]) -> float:

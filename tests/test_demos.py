@@ -243,6 +243,66 @@ def test_digits_classifies_held_out_digits(tmp_path: Path, capsys: pytest.Captur
     assert (tmp_path / "digits.png").read_bytes().startswith(PNG)
 
 
+def test_digits_drops_the_partial_batch_and_rejects_a_batch_larger_than_the_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sklearn")
+    argv = ["--quiet", "--no-plot", "--epochs", "2", "--hidden", "4", "--batch", "8", "--train-size", "20"]
+    assert run("digits", *argv, "--out", str(tmp_path)) == 0
+    assert len(metrics(tmp_path)["batch_losses"]) == 2 * (20 // 8)  # 2 full batches an epoch; 4 digits wait
+    assert run("digits", "--batch", "21", "--train-size", "20", "--no-plot", "--out", str(tmp_path / "x")) == 2
+    assert "--batch 21 is larger than the training set (20 digits)" in capsys.readouterr().err
+
+
+def test_digits_cross_entropy_on_one_hot_leaves_matches_the_formulas() -> None:
+    from scalargrad import Value, compile
+
+    ce = demo("digits").cross_entropy_one_hot
+    z_data = [1000.0, 998.5, -3.0, 999.0]
+    z = [Value(v) for v in z_data]
+    t = [Value(v) for v in [0.0, 1.0, 0.0, 0.0]]
+    loss = ce(z, t)
+    loss.backward()
+    # By hand: log-sum-exp with the largest logit taken out, and d/dz = softmax - one-hot.
+    m = max(z_data)
+    lse = m + math.log(sum(math.exp(v - m) for v in z_data))
+    softmax = [math.exp(v - lse) for v in z_data]
+    assert loss.data == pytest.approx(lse - z_data[1], rel=1e-12)
+    assert [v.grad for v in z] == pytest.approx([p - y for p, y in zip(softmax, [0, 1, 0, 0])], abs=1e-12)
+    # Replayed with another label and other logits (a new largest one): the tape follows both.
+    tape = compile(loss)
+    for v, new in zip(z, [-2.0, 0.5, 4.0, 1.0]):
+        v.data = new
+    for v, new in zip(t, [0.0, 0.0, 0.0, 1.0]):
+        v.data = new
+    expected = math.log(sum(math.exp(v) for v in [-2.0, 0.5, 4.0, 1.0])) - 1.0
+    assert tape.forward() == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("name", "argv"),
+    [
+        ("moons", ["--steps", "6", "--points", "24"]),
+        ("digits", ["--epochs", "2", "--hidden", "6", "--batch", "8", "--train-size", "48"]),
+    ],
+)
+def test_compile_and_no_compile_give_the_same_run(name: str, argv: list[str], tmp_path: Path) -> None:
+    if name == "digits":
+        pytest.importorskip("sklearn")
+    runs = {}
+    for flag in ("--compile", "--no-compile"):
+        out = tmp_path / flag
+        assert run(name, "--quiet", "--no-plot", flag, *argv, "--out", str(out)) == 0
+        runs[flag] = metrics(out), (out / "model.json").read_bytes()
+    (compiled, compiled_model), (eager, eager_model) = runs["--compile"], runs["--no-compile"]
+    assert (compiled.pop("compile"), eager.pop("compile")) == (True, False)
+    compiled.pop("train_seconds"), eager.pop("train_seconds")
+    assert compiled == eager  # every loss, accuracy and count, to the last bit
+    assert compiled_model == eager_model
+    losses = compiled["loss" if name == "moons" else "batch_losses"]
+    assert losses[-1] < losses[0]  # and it did train
+
+
 def test_digits_split_keeps_test_and_training_apart() -> None:
     pytest.importorskip("sklearn")
     data = demo("digits").load_digits(0)

@@ -1,0 +1,293 @@
+"""The training helpers of `scalargrad.train` against eager training written out here, and hand-derived numbers.
+
+`TrainingStep` must train exactly as the loop everybody writes by hand does:
+build the loss, clear the gradients, ``backward()``, update. The oracle loop
+below builds a fresh graph every step from fresh Values and never touches the
+helper, the tape or the input leaves; both of the helper's modes must leave
+the parameters bit-for-bit where it leaves them, after every step.
+"""
+
+from __future__ import annotations
+
+import doctest
+import math
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from scalargrad import Value, dot
+from scalargrad.compile import GraphChangedError
+from scalargrad.losses import mse_loss
+from scalargrad.nn import MLP
+from scalargrad.optim import SGD, Adam
+from scalargrad.train import TrainingStep, input_leaves, load_rows, one_hot
+
+BATCH, NIN, NOUT = 4, 3, 2
+LR = 0.05
+Rows = list[list[float]]
+
+
+def make_batches(steps: int, seed: int = 11) -> list[tuple[Rows, Rows]]:
+    """``steps`` minibatches of ``BATCH`` rows drawn from 12 fixed samples, reshuffled each pass."""
+    rng = random.Random(seed)
+    xs = [[rng.uniform(-2, 2) for _ in range(NIN)] for _ in range(12)]
+    ts = [[math.sin(sum(x)), x[0] * x[1]] for x in xs]
+    order: list[int] = []
+    batches = []
+    for _ in range(steps):
+        if not order:
+            order = list(range(12))
+            rng.shuffle(order)
+        chunk, order = order[:BATCH], order[BATCH:]
+        batches.append(([xs[i] for i in chunk], [ts[i] for i in chunk]))
+    return batches
+
+
+def batch_loss(model: MLP, xs: Sequence[Sequence[Value]], ts: Sequence[Sequence[Value]]) -> Value:
+    """The loss both sides build: mean over the batch of each sample's mean squared error."""
+    total = mse_loss(model(xs[0]), ts[0])
+    for x, t in zip(xs[1:], ts[1:]):
+        total = total + mse_loss(model(x), t)
+    return total / len(xs)
+
+
+def fresh_model() -> MLP:
+    return MLP(NIN, [6, 6, NOUT], seed=7)
+
+
+def bits(values: Sequence[float]) -> list[str]:
+    """Floats as their exact text, so -0.0 and 0.0 differ and the comparison is bit for bit."""
+    return [repr(float(v)) for v in values]
+
+
+def eager_by_hand(optimizer: str, batches: list[tuple[Rows, Rows]]) -> list[tuple[list[str], str]]:
+    """The oracle: plain eager training, a new graph from new Values every step."""
+    model = fresh_model()
+    params = model.parameters()
+    adam = Adam(params, lr=LR) if optimizer == "adam" else None
+    trajectory = []
+    for rows, targets in batches:
+        loss = batch_loss(model, [[Value(v) for v in r] for r in rows], [[Value(v) for v in t] for t in targets])
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        if adam is not None:
+            adam.step()  # Adam itself is held to torch.optim.Adam in test_optim.py
+        else:
+            for p in params:
+                p.data -= LR * p.grad
+        trajectory.append((bits([p.data for p in params]), repr(loss.data)))
+    return trajectory
+
+
+def with_helper(optimizer: str, batches: list[tuple[Rows, Rows]], compiled: bool) -> list[tuple[list[str], str]]:
+    model = fresh_model()
+    params = model.parameters()
+    opt = Adam(params, lr=LR) if optimizer == "adam" else SGD(params, lr=LR)
+    x, t = input_leaves(BATCH, NIN), input_leaves(BATCH, NOUT, label="t")
+    step = TrainingStep(lambda: batch_loss(model, x, t), opt, compile=compiled)
+    trajectory = []
+    for rows, targets in batches:
+        load_rows(x, rows)
+        load_rows(t, targets)
+        loss = step()
+        trajectory.append((bits([p.data for p in params]), repr(loss)))
+    assert (step.tape is not None) == compiled
+    return trajectory
+
+
+# ---------------------------------------------------------------------------
+# Bit-identical to eager training.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "eager"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_helper_trains_exactly_as_eager_training_by_hand(optimizer: str, compiled: bool) -> None:
+    batches = make_batches(9)
+    expected = eager_by_hand(optimizer, batches)
+    got = with_helper(optimizer, batches, compiled)
+    for k, ((params, loss), (want_params, want_loss)) in enumerate(zip(got, expected, strict=True)):
+        assert loss == want_loss, f"step {k}"
+        assert params == want_params, f"step {k}"
+    # Training did something: the loss fell and the parameters moved.
+    losses = [float(loss) for _, loss in expected]
+    assert min(losses[-3:]) < losses[0]
+    assert expected[-1][0] != bits([p.data for p in fresh_model().parameters()])
+
+
+def test_relu_branches_flip_during_the_compared_run() -> None:
+    """The run above exercises value-dependent ops: some hidden ReLU changes side between batches."""
+    model = fresh_model()
+    batches = make_batches(9)
+    sides = set()
+    for rows, _ in batches:
+        for row in rows:
+            z = [v.data for v in model.layers[0](row)]
+            sides.add(tuple(v > 0 for v in z))
+    assert len(sides) > 1
+
+
+# ---------------------------------------------------------------------------
+# Refilling the input leaves: a linear model whose numbers are known by hand.
+# ---------------------------------------------------------------------------
+
+
+def test_each_step_reads_the_batch_loaded_into_the_leaves() -> None:
+    w, b = [Value(0.5, "w0"), Value(-1.0, "w1")], Value(0.25, "b")
+    x, t = input_leaves(2, 2), input_leaves(2, 1, label="t")
+
+    def build() -> tuple[Value, list[Value]]:
+        preds = [dot(w, row, b) for row in x]
+        return mse_loss(preds, [row[0] for row in t]), preds
+
+    step = TrainingStep(build, SGD([*w, b], lr=0.1), sync=True)
+    for rows, targets in [([[1.0, 2.0], [3.0, -1.0]], [2.0, 0.0]), ([[0.5, 0.5], [-2.0, 1.0]], [1.0, -3.0])]:
+        load_rows(x, rows)
+        load_rows(t, [[v] for v in targets])
+        ws, bias = [p.data for p in w], b.data
+        # By hand: p_i = w . x_i + b, loss = mean (p_i - t_i)^2, d/dw_j = 2/n sum (p_i - t_i) x_ij,
+        # d/db = 2/n sum (p_i - t_i), d/dx_ij = 2/n (p_i - t_i) w_j.
+        preds = [ws[0] * r[0] + ws[1] * r[1] + bias for r in rows]
+        errors = [p - y for p, y in zip(preds, targets)]
+        grad_w = [sum(2 / 2 * e * r[j] for e, r in zip(errors, rows)) for j in range(2)]
+        grad_b = sum(2 / 2 * e for e in errors)
+        loss = step()
+        assert math.isclose(loss, sum(e * e for e in errors) / 2, rel_tol=1e-12)
+        # sync=True: the prediction Values show this step's numbers.
+        assert [p.data for p in step.outputs] == pytest.approx(preds, rel=1e-12)
+        assert [p.data for p in w] == pytest.approx([a - 0.1 * g for a, g in zip(ws, grad_w)], rel=1e-12)
+        assert b.data == pytest.approx(bias - 0.1 * grad_b, rel=1e-12)
+        # The input leaves hold this batch's gradient only: load_rows reset them.
+        got_x = [[leaf.grad for leaf in row] for row in x]
+        want_x = [[2 / 2 * e * ws[j] for j in range(2)] for e in errors]
+        assert got_x == [pytest.approx(r, rel=1e-12) for r in want_x]
+
+
+def test_without_sync_the_recorded_outputs_keep_their_first_numbers() -> None:
+    w = Value(2.0, "w")
+    x = input_leaves(1, 1)
+    step = TrainingStep(lambda: ((w * x[0][0]) ** 2, [w * x[0][0]]), SGD([w], lr=0.0))
+    load_rows(x, [[1.0]])
+    assert step() == 4.0
+    load_rows(x, [[3.0]])
+    assert step() == 36.0  # the tape read the new input...
+    assert step.outputs[0].data == 2.0  # ...but the Values of the recording build are as they were
+    assert step.loss is not None and step.loss.data == 4.0
+
+
+def test_eager_mode_builds_every_step_and_compiled_mode_once() -> None:
+    w = Value(1.0)
+    builds = []
+
+    def build() -> Value:
+        builds.append(1)
+        return w * w
+
+    # Compiled: the recording build, then one check (step 2); eager: a build per step, nothing to check.
+    for compiled, expected in [(True, 2), (False, 4)]:
+        builds.clear()
+        step = TrainingStep(build, SGD([w], lr=0.1), compile=compiled, check_every=2)
+        for _ in range(4):
+            step()
+        assert len(builds) == expected, compiled
+        assert step.steps == 4
+
+
+# ---------------------------------------------------------------------------
+# check_every: Python control flow over values.
+# ---------------------------------------------------------------------------
+
+
+def test_check_every_catches_a_graph_whose_shape_follows_the_data() -> None:
+    w = Value(1.0, "w")
+    x = input_leaves(1, 1)
+    builds = []
+
+    def build() -> Value:
+        builds.append(1)
+        xv = x[0][0]
+        # Python branching on a value: which graph gets built depends on the data.
+        y = w * xv if xv.data > 0 else (w * xv).tanh()
+        return y * y
+
+    step = TrainingStep(build, SGD([w], lr=0.01), check_every=2)
+    load_rows(x, [[1.0]])
+    step()  # step 0 records
+    step()  # step 1 replays
+    assert len(builds) == 1
+    step()  # step 2 checks first: same shape, fine
+    assert len(builds) == 2
+    load_rows(x, [[-1.0]])
+    w_before = w.data
+    # Step 3 is not checked and replays the recorded branch: (w x)^2, where eager gives tanh(w x)^2.
+    assert step() == pytest.approx((w_before * -1.0) ** 2, rel=1e-15)
+    assert (w_before * -1.0) ** 2 != pytest.approx(math.tanh(w_before * -1.0) ** 2, rel=0.1)
+    w_before = w.data
+    with pytest.raises(GraphChangedError, match=r"Tape\.check\(\): the graph changed at op 1"):
+        step()  # step 4: checked, and the new graph has a tanh where the tape has a '*'
+    assert w.data == w_before and step.steps == 4  # the failed step changed nothing
+
+
+# ---------------------------------------------------------------------------
+# Bad input.
+# ---------------------------------------------------------------------------
+
+
+def test_input_leaves_are_labelled_zeros_of_the_asked_shape() -> None:
+    x = input_leaves(2, 3, label="img")
+    assert [[leaf.data for leaf in row] for row in x] == [[0.0] * 3] * 2
+    assert x[1][2].label == "img[1][2]" and x[1][2].op == ""
+    with pytest.raises(ValueError, match=r"input_leaves\(\): n_rows must be at least 1, got 0"):
+        input_leaves(0, 3)
+    with pytest.raises(TypeError, match=r"input_leaves\(\): n_cols must be a whole number, got float"):
+        input_leaves(2, 1.5)  # type: ignore[arg-type]
+
+
+def test_load_rows_rejects_a_wrong_shape_and_writes_nothing() -> None:
+    x = input_leaves(2, 3)
+    load_rows(x, [[1, 2, 3], [4, 5, 6]])
+    with pytest.raises(ValueError, match=r"load_rows\(\): the data has 1 rows, the leaves 2"):
+        load_rows(x, [[7, 8, 9]])
+    with pytest.raises(ValueError, match=r"load_rows\(\): row 1 of the data has 2 numbers, of the leaves 3"):
+        load_rows(x, [[7, 8, 9], [10, 11]])
+    with pytest.raises(TypeError, match=r"load_rows\(\): row 1, column 0 must be a number, got str"):
+        load_rows(x, [[7, 8, 9], ["a", 11, 12]])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"row 0, column 2 must be a number, got Value"):
+        load_rows(x, [[7, 8, Value(9.0)], [10, 11, 12]])  # type: ignore[list-item]
+    # Every failure came before any write: the first batch is still there.
+    assert [[leaf.data for leaf in row] for row in x] == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_one_hot() -> None:
+    assert one_hot(2, 4) == [0.0, 0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match=r"one_hot\(\): index 4 is out of range for 4 classes"):
+        one_hot(4, 4)
+    with pytest.raises(TypeError, match=r"one_hot\(\): index must be an integer"):
+        one_hot(1.0, 4)  # type: ignore[arg-type]
+
+
+def test_training_step_rejects_bad_arguments() -> None:
+    w = Value(1.0)
+    opt = SGD([w], lr=0.1)
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(ValueError, match=r"check_every must be a whole number >= 1 or None"):
+            TrainingStep(lambda: w * w, opt, check_every=bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"optimizer must be an Optimizer, got list"):
+        TrainingStep(lambda: w * w, [w])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="build_loss must be a function"):
+        TrainingStep(w, opt)  # type: ignore[arg-type]
+    for compiled in (True, False):
+        step = TrainingStep(lambda: 3.0, opt, compile=compiled)  # type: ignore[arg-type,return-value]
+        with pytest.raises(TypeError, match=r"build_loss\(\) must return the loss Value .* got float: 3\.0"):
+            step()
+    assert w.data == 1.0
+
+
+def test_docs_compile_page_runs_as_printed() -> None:
+    page = Path(__file__).resolve().parent.parent / "docs" / "compile.md"
+    failures, tried = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert tried > 20
+    assert failures == 0
