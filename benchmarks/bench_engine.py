@@ -16,6 +16,7 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
@@ -135,6 +136,21 @@ def wide_sum(value: Callable[[float], Any], total: Callable[..., Any], n: int = 
     return run
 
 
+def chain_memory(value: Callable[[float], Any], n: int = 100_000) -> float:
+    """Bytes held per op by a live n-deep chain (after backward), by tracemalloc."""
+    gc.collect()
+    tracemalloc.start()
+    x = value(1.0)
+    for _ in range(n):
+        x = x * 1.0001 + 0.0001
+    x.backward()
+    gc.collect()
+    held, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del x
+    return held / (2 * n)
+
+
 def measure(contenders: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
     """Median seconds per contender; contenders alternate within each round."""
     samples: dict[str, list[float]] = {name: [] for name in contenders}
@@ -180,6 +196,10 @@ def main() -> None:
         for name, seconds in medians.items():
             ratio = medians["micrograd"] / seconds
             print(f"  {name:<46} {seconds * 1e3:>10.1f} {ratio:>12.2f}x")
+    print("\nmemory held by a live 100,000-deep chain, per op (tracemalloc)")
+    held = {"micrograd": chain_memory(mg), "scalargrad": chain_memory(sg)}
+    for name, per_op in held.items():
+        print(f"  {name:<46} {per_op:>8.0f} B {held['micrograd'] / per_op:>12.2f}x less")
 
 
 if __name__ == "__main__":
