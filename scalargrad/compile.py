@@ -32,8 +32,8 @@ Limits:
   branches on values (``if x.data > 0: y = x * 2 else: y = x.tanh()``, a loop
   that runs until a value converges, a constant computed from a ``.data``),
   the recorded branch is replayed even when new values would take the other.
-  Ops that branch inside the engine (relu, abs, max, min) are fine. To guard
-  against the rest, `Tape.check` rebuilds the graph and raises
+  Ops that branch or shift inside the engine (relu, abs, max, min,
+  softplus, logsumexp) are fine. To guard against the rest, `Tape.check` rebuilds the graph and raises
   `GraphChangedError` at the first op, wire or constant that differs.
 - The tape reads the leaf Values it recorded. New inputs go into their
   ``.data``; a fresh ``Value(x)`` made later is not on the tape (`check`

@@ -195,13 +195,17 @@ def tanh_(a: float) -> Local:
 
 @rule("sigmoid")
 def sigmoid_(a: float) -> Local:
-    # Two branches so that exp() only ever sees a non-positive argument.
-    if a >= 0.0:
-        out = 1.0 / (1.0 + math.exp(-a))
-    else:
-        e = math.exp(a)
-        out = e / (1.0 + e)
+    out = _sigmoid(a)
     return out, lambda g, out=out: (g * out * (1.0 - out),)
+
+
+@rule("softplus")
+def softplus_(a: float) -> Local:
+    """log(1 + e^a), the smooth relu; its derivative is sigmoid(a)."""
+    # max(a, 0) + log(1 + e^-|a|): exp never sees a positive argument, so no overflow.
+    out = max(a, 0.0) + math.log1p(math.exp(-abs(a)))
+    slope = _sigmoid(a)
+    return out, lambda g, slope=slope: (g * slope,)
 
 
 @rule("relu")
@@ -236,6 +240,18 @@ def sum_(*args: float) -> Local:
     return builtins.sum(args[:n], args[n]), lambda g, n=n: (g,) * n
 
 
+@rule("logsumexp")
+def logsumexp_(*xs: float) -> Local:
+    """log(e^x_0 + ... + e^x_{n-1}); d/dx_i = e^x_i / sum_j e^x_j, the softmax of the xs."""
+    # Shifted by the largest x, so the biggest exp is e^0 = 1: no overflow at logits of 1000.
+    m = max(xs)
+    shifted = [math.exp(x - m) for x in xs]
+    total = builtins.sum(shifted)
+    # The softmax as e^(x_i - m) / total: exact to rounding, where e^(x_i - out) would
+    # carry the rounding of the large `out` into every probability.
+    return m + math.log(total), lambda g, shifted=shifted, total=total: [g * e / total for e in shifted]
+
+
 @rule("dot")
 def dot_(*args: float) -> Local:
     """``a_0 b_0 + ... + a_{n-1} b_{n-1} (+ bias) + c``.
@@ -264,6 +280,14 @@ def lincomb(*args: float) -> Local:
     coefs = args[n : 2 * n]
     total = builtins.sum(map(operator.mul, args[:n], coefs), args[-1])
     return total, lambda g, coefs=coefs: [g * k for k in coefs]
+
+
+def _sigmoid(a: float) -> float:
+    """1 / (1 + e^-a) in two branches, so that exp() only ever sees a non-positive argument."""
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
 
 
 def _power_slope(a: float, e: float) -> float:
@@ -334,11 +358,12 @@ class Value:
     _const: float | tuple[float, ...]
 
     def __init__(self, data: SupportsFloat, label: str = "") -> None:
-        if not _is_number(data):
+        value = _constant(data)
+        if value is None:
             raise TypeError(f"Value(data) needs a real number, got {type(data).__name__}: {data!r}")
         if not isinstance(label, str):
             raise TypeError(f"Value(label) needs a str, got {type(label).__name__}")
-        self.data = float(data)
+        self.data = value
         self.grad = 0.0
         self.label = label
         self.parents = ()
@@ -353,6 +378,15 @@ class Value:
             return ""
         symbol = _SYMBOLS[self._rule]
         return symbol.format(c=constants(self)[0]) if "{" in symbol else symbol
+
+    # micrograd's private names, which its notebooks' graph-drawing code reads.
+    @property
+    def _prev(self) -> set[Value]:
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        return self.op
 
     # -- arithmetic: a Value or a plain number on either side ----------------
 
@@ -400,6 +434,9 @@ class Value:
     def relu(self) -> Value:
         return _apply(relu_, (self,), (self.data,))
 
+    def softplus(self) -> Value:
+        return _apply(softplus_, (self,), (self.data,))
+
     # -- backpropagation ----------------------------------------------------
 
     def backward(self, grad: float = 1.0) -> None:
@@ -409,13 +446,14 @@ class Value:
         shared parameters; interior nodes are reset first, so they hold this
         call's gradient only.
         """
-        if not _is_number(grad):
+        seed = _constant(grad)
+        if seed is None:
             raise TypeError(f"backward(grad) needs a real number, got {type(grad).__name__}")
         order = consumers_first(self)
         for node in order:
             if node._backward is not None:
                 node.grad = 0.0
-        self.grad += float(grad)
+        self.grad += seed
         for node in order:
             backward = node._backward
             if backward is None:
@@ -515,17 +553,12 @@ def _constant(x: object) -> float | None:
     return None
 
 
-def _is_number(x: object) -> bool:
-    if type(x) is float or type(x) is int:
-        return True
-    return isinstance(x, numbers.Real) and not isinstance(x, Value)
-
-
 def _lift(x: Operand, op: str) -> Value:
     if isinstance(x, Value):
         return x
-    if _is_number(x):
-        return Value(x)
+    c = _constant(x)
+    if c is not None:
+        return Value(c)
     raise TypeError(f"{op}() needs Values or real numbers, got {type(x).__name__}: {x!r}")
 
 
@@ -568,6 +601,23 @@ def sigmoid(x: Operand) -> Value:
 
 def relu(x: Operand) -> Value:
     return _lift(x, "relu").relu()
+
+
+def softplus(x: Operand) -> Value:
+    """log(1 + e^x), computed without overflow for any x; its derivative is sigmoid(x)."""
+    return _lift(x, "softplus").softplus()
+
+
+def logsumexp(values: Iterable[Operand]) -> Value:
+    """``log(sum(exp(v) for v in values))`` as one node, stable for values of any size.
+
+    The softmax's normaliser: ``log_softmax(z)_i = z_i - logsumexp(z)``, and its
+    gradient with respect to each value is that value's softmax probability.
+    """
+    parents = tuple(_lift(v, "logsumexp") for v in values)
+    if not parents:
+        raise ValueError("logsumexp() needs at least one value")
+    return _apply(logsumexp_, parents, tuple(p.data for p in parents))
 
 
 def maximum(a: Operand, b: Operand) -> Value:
@@ -642,9 +692,10 @@ def _weighted(pairs: list[tuple[Any, Any]], extra: tuple[Value, ...], const: flo
 
 
 def _number(x: object, op: str, what: str) -> float:
-    if isinstance(x, Value) or not _is_number(x):
+    c = _constant(x)
+    if c is None:
         raise TypeError(f"{op}() needs a real number as {what}, got {type(x).__name__}: {x!r}")
-    return float(x)  # type: ignore[arg-type]
+    return c
 
 
 # ---------------------------------------------------------------------------

@@ -7,18 +7,30 @@ a loss over n samples adds a few nodes, not a chain of n binary ``+`` gates.
 
 Outputs (predictions, scores, logits) may be Values or plain numbers; a plain
 number becomes a leaf, so every function returns a Value with a graph behind it.
-Targets and labels are data, so they must be plain numbers and are folded into
-the ops as constants (``p - 0.5`` is one ``+-0.5`` gate).
+Targets may be plain numbers, folded into the ops as constants (``p - 0.5`` is
+one ``+-0.5`` gate), or, for `mse_loss`, `cross_entropy` and
+`binary_cross_entropy_with_logits`, Values: input leaves a training loop
+refills with each minibatch's targets (`scalargrad.train.load_rows`).
+
+Every loss is *replay-safe*: no constant and no branch in it comes from a
+``.data``. The numerically delicate parts are engine ops that decide what they
+need from their inputs each time they run: `scalargrad.logsumexp` shifts by the
+largest input inside its rule, and `scalargrad.softplus` picks its stable form
+there. So a tape recorded from one of these losses (`scalargrad.compile`)
+computes, on any new logits and targets, exactly what a fresh build would.
+The structure still has to stay the same: `hinge_loss` labels and a
+`cross_entropy` class index are part of it (see their docstrings).
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import operator
 from collections.abc import Iterable, Sized
 from typing import TypeAlias, TypeGuard, cast
 
-from scalargrad.engine import Value, dot
+from scalargrad.engine import Value, dot, logsumexp, softplus
 from scalargrad.engine import sum as value_sum
 
 #: One output of a model: a Value, or a plain number.
@@ -59,7 +71,8 @@ def hinge_loss(scores: Outputs, labels: Numbers) -> Value:
 
     A sample scored on the right side with a margin of at least 1 costs nothing
     and sends back no gradient; any other sample pushes its score towards its
-    label. This is the data loss of micrograd's moons demo.
+    label. This is the data loss of micrograd's moons demo. The labels are
+    folded into the graph as constants, so a tape replays them as recorded.
     """
     s = _values(scores, "hinge_loss", "scores")
     y = _numbers(labels, "hinge_loss", "labels")
@@ -70,82 +83,82 @@ def hinge_loss(scores: Outputs, labels: Numbers) -> Value:
     return value_sum([(1.0 - si * yi).relu() for si, yi in zip(s, y)]) / len(s)
 
 
-def binary_cross_entropy_with_logits(logits: Outputs, targets: Numbers) -> Value:
+def binary_cross_entropy_with_logits(logits: Outputs, targets: Outputs) -> Value:
     """Mean binary cross-entropy of ``sigmoid(z_i)`` against targets ``t_i`` in [0, 1], from the logits ``z_i``.
 
     ``-[t log σ(z) + (1 - t) log(1 - σ(z))]`` simplifies to ``softplus(z) - t z``
-    with ``softplus(z) = log(1 + e^z)``, whose derivative is ``σ(z) - t``.
-    Computing ``log σ(z)`` directly would take ``log(0)`` at ``z = -1000``, so the
-    softplus is built in a form whose ``exp`` never sees a positive argument
-    (see `softplus`): finite values and gradients for any logit.
+    with ``softplus(z) = log(1 + e^z)``, whose derivative is ``σ(z)``: the
+    gradient with respect to the logit is ``σ(z) - t``. Computing ``log σ(z)``
+    directly would take ``log(0)`` at ``z = -1000``; the engine's ``softplus``
+    op is finite for any logit, and it chooses its overflow-free form inside
+    its rule, so a replayed tape chooses again for every new logit.
+
+    Targets may be numbers (checked to lie in [0, 1]) or Values (input leaves,
+    refilled by the training loop, so not checked here).
     """
     z = _values(logits, "binary_cross_entropy_with_logits", "logits")
-    t = _numbers(targets, "binary_cross_entropy_with_logits", "targets")
+    t = _scalars(targets, "binary_cross_entropy_with_logits", "targets")
     _same_length(z, t, "binary_cross_entropy_with_logits", "logits", "targets")
-    for i, target in enumerate(t):
-        if not 0.0 <= target <= 1.0:
-            raise ValueError(
-                f"binary_cross_entropy_with_logits(): targets must lie in [0, 1], got {target!r} at index {i}"
-            )
+    _check_probabilities(t, "binary_cross_entropy_with_logits", "targets")
     return value_sum([softplus(zi) - zi * ti for zi, ti in zip(z, t)]) / len(z)
 
 
-def softplus(z: Value) -> Value:
-    """``log(1 + e^z)``, the smooth ReLU, without overflow.
+def log_softmax(logits: Outputs) -> list[Value]:
+    """``z_k - logsumexp(z)``: the log of `softmax`, without forming the probabilities.
 
-    For ``z > 0`` it is rewritten as ``z + log(1 + e^-z)``. Which form is used
-    depends on the value only, and both are exact with smooth gradients
-    (``σ(z)`` either way), unlike ``relu(z) + log(1 + e^-|z|)``, whose kinks give
-    a wrong gradient at exactly ``z = 0``.
+    ``logsumexp(z) = log Σ_c e^{z_c}`` is one engine op, which takes the largest
+    logit out inside its rule (``m + log Σ e^{z_c - m}``): finite for logits of
+    1000, and a tiny probability comes out as a large negative number instead
+    of ``log(0)``. Its gradient with respect to each logit is that logit's
+    softmax probability.
     """
-    if z.data > 0.0:
-        return z + (1.0 + (-z).exp()).log()
-    return (1.0 + z.exp()).log()
+    return _log_softmax(_values(logits, "log_softmax", "logits"))
 
 
 def softmax(logits: Outputs) -> list[Value]:
     """``e^{z_k} / Σ_c e^{z_c}``: scores to probabilities that sum to 1.
 
-    Subtracting the largest logit ``m`` first leaves the result unchanged (the
-    factor ``e^-m`` cancels) and keeps every ``exp`` at most ``e^0 = 1``, so
-    logits of 1000 do not overflow. ``m`` is taken as a plain number, a constant
-    shift, so it adds no edges to the graph.
+    Built as ``exp(log_softmax(z)_k)``: every exponent is at most about 0, so
+    logits of 1000 do not overflow, and there is no division.
     """
-    _, exps = _shifted_exps(_values(logits, "softmax", "logits"))
-    total = value_sum(exps)
-    return [e / total for e in exps]
+    return [v.exp() for v in _log_softmax(_values(logits, "softmax", "logits"))]
 
 
-def log_softmax(logits: Outputs) -> list[Value]:
-    """``z_k - log Σ_c e^{z_c}``, the log of `softmax`, computed without forming the probabilities.
+def cross_entropy(logits: Outputs, target: int | Iterable[Scalar]) -> Value:
+    """The cross-entropy of ``softmax(z)`` against a class index or a row of target probabilities.
 
-    With the largest logit ``m`` taken out, ``log Σ e^{z_c} = m + log Σ e^{z_c - m}``
-    (log-sum-exp): the sum is at least 1, so its log is finite, and a tiny
-    probability comes out as a large negative number instead of ``log(0)``.
-    """
-    shifted, lse = _shifted_logsumexp(_values(logits, "log_softmax", "logits"))
-    return [s - lse for s in shifted]
+    With a class index ``k`` it is ``-log softmax(z)_k = logsumexp(z) - z_k``,
+    whose gradient with respect to logit ``z_i`` is ``softmax(z)_i - [i = k]``:
+    probability minus one-hot (the Softmax-with-Loss layer's ``y - t``). The
+    index picks which logit is subtracted, so it is part of the graph's
+    structure: a tape replays the index it was recorded with.
 
+    With a sequence of targets ``t_i`` (numbers in [0, 1], or Values such as a
+    one-hot row of input leaves the training loop refills) it is
+    ``-Σ_i t_i log softmax(z)_i = (Σ_i t_i) logsumexp(z) - t · z``, with
+    gradient ``(Σ t) softmax(z)_i - t_i`` for the logits and ``-log softmax(z)_i``
+    for the targets. Here the target is data, so a tape follows new targets.
 
-def cross_entropy(logits: Outputs, target_index: int) -> Value:
-    """``-log softmax(z)[t]``: the cross-entropy of the logits against the one-hot class ``t``.
-
-    Its gradient with respect to logit ``z_k`` is ``softmax(z)_k - [k = t]``,
-    probability minus one-hot (the Softmax-with-Loss layer's ``y - t``).
-    Computed as ``log Σ e^{z_c - m} - (z_t - m)``, finite for logits of 1000.
     For a batch, average it: ``scalargrad.sum(losses) / len(losses)``.
     """
     z = _values(logits, "cross_entropy", "logits")
+    if isinstance(target, Iterable):
+        t = _scalars(target, "cross_entropy", "target")
+        _same_length(z, t, "cross_entropy", "logits", "target")
+        _check_probabilities(t, "cross_entropy", "target")
+        # Σ t as a node only when a target is a Value; plain numbers fold into one `*c` gate.
+        total = value_sum(t) if any(isinstance(v, Value) for v in t) else math.fsum(cast(list[float], t))
+        return logsumexp(z) * total - dot(t, z)
     try:
-        t = operator.index(target_index)
+        k = operator.index(target)
     except TypeError:
         raise TypeError(
-            f"cross_entropy(): target_index must be an integer, got {type(target_index).__name__}: {target_index!r}"
+            f"cross_entropy(): target must be an integer class index or a sequence of target probabilities, "
+            f"got {type(target).__name__}: {target!r}"
         ) from None
-    if not 0 <= t < len(z):
-        raise ValueError(f"cross_entropy(): target_index {t} is out of range for {len(z)} logits")
-    shifted, lse = _shifted_logsumexp(z)
-    return lse - shifted[t]
+    if not 0 <= k < len(z):
+        raise ValueError(f"cross_entropy(): target index {k} is out of range for {len(z)} logits")
+    return logsumexp(z) - z[k]
 
 
 def l2_penalty(params: Iterable[Scalar], alpha: float) -> Value:
@@ -165,17 +178,9 @@ def l2_penalty(params: Iterable[Scalar], alpha: float) -> Value:
 # ---------------------------------------------------------------------------
 
 
-def _shifted_exps(z: list[Value]) -> tuple[list[Value], list[Value]]:
-    """``z_k - m`` and ``e^{z_k - m}`` with ``m = max z`` as a constant."""
-    m = max(v.data for v in z)
-    shifted = [v - m for v in z]
-    return shifted, [s.exp() for s in shifted]
-
-
-def _shifted_logsumexp(z: list[Value]) -> tuple[list[Value], Value]:
-    """``z_k - m`` and ``log Σ e^{z_c - m}``."""
-    shifted, exps = _shifted_exps(z)
-    return shifted, value_sum(exps).log()
+def _log_softmax(z: list[Value]) -> list[Value]:
+    lse = logsumexp(z)
+    return [zk - lse for zk in z]
 
 
 def _is_real(x: object) -> TypeGuard[numbers.Real]:
@@ -207,6 +212,13 @@ def _values(x: Outputs, fn: str, what: str) -> list[Value]:
 def _numbers(x: Numbers, fn: str, what: str) -> list[float]:
     """``x`` as a non-empty list of plain floats (data, never Values)."""
     return cast(list[float], _scalars(x, fn, what, values_allowed=False))
+
+
+def _check_probabilities(t: list[Scalar], fn: str, what: str) -> None:
+    """Plain-number targets must lie in [0, 1]; Values are data a training loop refills, checked by no one here."""
+    for i, target in enumerate(t):
+        if not isinstance(target, Value) and not 0.0 <= target <= 1.0:
+            raise ValueError(f"{fn}(): {what} must lie in [0, 1], got {target!r} at index {i}")
 
 
 def _as_list(x: object, fn: str, what: str) -> list[object]:

@@ -16,8 +16,8 @@ once by `input_leaves` and refilled by `load_rows` before each step::
     t = input_leaves(32, 10, label="t")          # their one-hot targets
 
     def build_loss() -> Value:
-        # my_loss takes its target as Values, so the tape re-reads it too.
-        losses = [my_loss(model(row), target) for row, target in zip(x, t)]
+        # The targets as a one-hot row of leaves, not a class index: the tape re-reads them too.
+        losses = [cross_entropy(model(row), target) for row, target in zip(x, t)]
         return scalargrad.sum(losses) / 32
 
     step = TrainingStep(build_loss, Adam(model.parameters(), lr=0.01))

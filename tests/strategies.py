@@ -37,8 +37,9 @@ class Node:
     """An op applied to subtrees and plain numbers (folded constants) in ``args``.
 
     Argument conventions: constant ops take ``(a, c)`` (``rsub_c`` is ``c - a``);
-    ``sum`` takes ``(start, *terms)``; ``dot`` takes ``(bias, w0, x0, w1, x1, ...)``.
-    Any of the terms, weights, inputs or the bias may be a plain number.
+    ``sum`` takes ``(start, *terms)``; ``dot`` takes ``(bias, w0, x0, w1, x1, ...)``;
+    ``logsumexp`` takes ``(*terms)``. Any of the terms, weights, inputs or the
+    bias may be a plain number.
     """
 
     op: str
@@ -56,6 +57,19 @@ def _sum(start: Any, *terms: Any) -> Any:
 
 def _dot(bias: Any, *pairs: Any) -> Any:
     return sum((w * x for w, x in zip(pairs[0::2], pairs[1::2])), bias)
+
+
+def _log_sum_exp(*terms: float) -> float:
+    """``log Σ e^t`` in plain floats, for terms of any size.
+
+    The largest term ``m`` comes out whole and the rest go through ``log1p``:
+    ``m + log1p(Σ_{others} e^{t - m})``, where every exponent is at most 0.
+    (The engine sums all the exponentials, the largest one's 1 included, and
+    takes ``log``: the two round differently, so they are independent checks.)
+    """
+    k = max(range(len(terms)), key=terms.__getitem__)
+    m = terms[k]
+    return m + math.log1p(math.fsum(math.exp(t - m) for i, t in enumerate(terms) if i != k))
 
 
 #: Ops spelled with Python operators: the same for every backend that overloads them.
@@ -96,6 +110,8 @@ FLOAT_OPS: dict[str, Callable[..., float]] = {
     "tanh": math.tanh,
     # The identity sigma(a) = (1 + tanh(a/2)) / 2: stable, and not the engine's formula.
     "sigmoid": lambda a: 0.5 + 0.5 * math.tanh(0.5 * a),
+    "softplus": lambda a: _log_sum_exp(a, 0.0),  # log(e^a + e^0)
+    "logsumexp": _log_sum_exp,
     "relu": lambda a: max(a, 0.0),
     "max": max,
     "min": min,
@@ -205,7 +221,7 @@ constants = st.floats(-3.0, 3.0, allow_subnormal=False).map(lambda c: round(c, 3
 nonzero_constants = constants.filter(lambda c: abs(c) >= 0.5)
 positive_constants = st.floats(0.2, 3.0).map(lambda c: round(c, 3))
 
-_UNARY_REAL = ("neg", "pos", "abs", "sin", "cos", "tanh", "sigmoid", "relu", "exp")
+_UNARY_REAL = ("neg", "pos", "abs", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "exp")
 _CONST_REAL = ("add_c", "radd_c", "sub_c", "rsub_c", "mul_c", "rmul_c")
 _BINARY_REAL = ("add", "sub", "mul", "max", "min")
 
@@ -223,7 +239,7 @@ def real_exprs(draw: st.DrawFn, nvars: int, ops: frozenset[str], depth: int) -> 
     positive = positive_exprs(nvars, ops, depth - 1)
     forms = [
         *_choices(ops, *_UNARY_REAL, *_CONST_REAL, *_BINARY_REAL),
-        *_choices(ops, "div_c", "pow_c", "div", "rdiv_c", "log", "sqrt", "pow", "rpow_c", "sum", "dot"),
+        *_choices(ops, "div_c", "pow_c", "div", "rdiv_c", "log", "sqrt", "pow", "rpow_c", "sum", "dot", "logsumexp"),
         *(["pos_pow_c"] if "pow_c" in ops else []),
     ]
     form = draw(st.sampled_from(forms))
@@ -264,9 +280,11 @@ def positive_exprs(draw: st.DrawFn, nvars: int, ops: frozenset[str], depth: int)
         return Node("add_c", (Node("mul", (x, x)), draw(positive_constants)))
     real = real_exprs(nvars, ops, depth - 1)
     positive = positive_exprs(nvars, ops, depth - 1)
-    forms = _choices(ops, "exp", "sigmoid", "sqrt", "add_c", "mul", "div", "pow", "rpow_c", "pow_c", "abs", "sum")
+    forms = _choices(
+        ops, "exp", "sigmoid", "softplus", "sqrt", "add_c", "mul", "div", "pow", "rpow_c", "pow_c", "abs", "sum"
+    )
     form = draw(st.sampled_from([*forms, "square"]))
-    if form in ("exp", "sigmoid"):
+    if form in ("exp", "sigmoid", "softplus"):
         return Node(form, (draw(real),))
     if form == "sqrt":
         return Node(form, (draw(positive),))
@@ -289,15 +307,27 @@ def positive_exprs(draw: st.DrawFn, nvars: int, ops: frozenset[str], depth: int)
     return Node("add_c", (Node("mul", (r, r)), draw(positive_constants)))
 
 
+#: A shift that puts logsumexp's terms where a naive ``log(Σ exp)`` fails: e^900 overflows a float and
+#: e^-900 underflows to 0. (The largest that keeps shifted terms within `MAX_MAGNITUDE`.)
+HUGE_SHIFTS = (900.0, -900.0)
+
+
 @st.composite
 def nary_exprs(draw: st.DrawFn, real: st.SearchStrategy[Expr], op: str) -> Expr:
-    """``sum`` over a mix of subtrees and numbers, or ``dot`` in each of its shapes."""
+    """``sum`` or ``logsumexp`` over a mix of subtrees and numbers, or ``dot`` in each of its shapes."""
     either = st.one_of(real, constants)
-    if op == "sum":
+    if op in ("sum", "logsumexp"):
         terms = draw(st.lists(either, min_size=1, max_size=4))
         if all(isinstance(t, float) for t in terms):
             terms[0] = draw(real)
-        return Node("sum", (draw(constants), *terms))
+        if op == "sum":
+            return Node("sum", (draw(constants), *terms))
+        if draw(st.booleans()):
+            return Node("logsumexp", tuple(terms))
+        # logsumexp(t + s) - s = logsumexp(t): the same function, through terms of about +-900.
+        shift = draw(st.sampled_from(HUGE_SHIFTS))
+        shifted = [t + shift if isinstance(t, float) else Node("add_c", (t, shift)) for t in terms]
+        return Node("sub_c", (Node("logsumexp", tuple(shifted)), shift))
     n = draw(st.integers(1, 3))
     shape = draw(st.sampled_from(["values", "weights are numbers", "inputs are numbers", "mixed"]))
     side = {"values": (real, real), "weights are numbers": (constants, real), "inputs are numbers": (real, constants)}

@@ -68,6 +68,7 @@ OPS: dict[str, Op] = {
     "cos": Op(1, 0, lambda v, c: v[0].cos(), lambda x, c: math.cos(x[0])),
     "tanh": Op(1, 0, lambda v, c: v[0].tanh(), lambda x, c: math.tanh(x[0])),
     "sigmoid": Op(1, 0, lambda v, c: v[0].sigmoid(), lambda x, c: 0.5 + 0.5 * math.tanh(0.5 * x[0])),
+    "softplus": Op(1, 0, lambda v, c: v[0].softplus(), lambda x, c: math.log1p(math.exp(x[0]))),
     "relu": Op(1, 0, lambda v, c: v[0].relu(), lambda x, c: max(x[0], 0.0)),
     "abs": Op(1, 0, lambda v, c: abs(v[0]), lambda x, c: abs(x[0])),
     "max": Op(2, 0, lambda v, c: sg.maximum(v[0], v[1]), lambda x, c: max(x[0], x[1])),
@@ -79,6 +80,13 @@ OPS: dict[str, Op] = {
         2,
         lambda v, c: sg.sum([v[0], c[0], v[1], v[0]], start=c[1]),
         lambda x, c: math.fsum([x[0], c[0], x[1], x[0], c[1]]),
+    ),
+    # Fan-out inside the op (v[0] twice), and a plain number lifted into a fresh leaf on every build.
+    "logsumexp": Op(
+        3,
+        1,
+        lambda v, c: sg.logsumexp([v[0], c[0], v[1], v[2], v[0]]),
+        lambda x, c: math.log(math.fsum(map(math.exp, [x[0], c[0], x[1], x[2], x[0]]))),
     ),
     "dot": Op(
         5,

@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -195,6 +196,80 @@ def test_sigmoid_of_large_negative_input_keeps_its_tiny_value() -> None:
     s.backward()
     assert s.data == pytest.approx(math.exp(-700.0), rel=1e-12)  # 1/(1+e^700) = e^-700/(1+e^-700)
     assert x.grad == pytest.approx(math.exp(-700.0), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("x0", "value", "slope"),
+    [
+        # e^-1000 underflows to 0, so softplus(1000) = 1000 + log(1 + e^-1000) is 1000 in floats, sigmoid 1.
+        (1000.0, 1000.0, 1.0),
+        (-1000.0, 0.0, 0.0),  # log(1 + e^-1000) and sigmoid(-1000) are about 5e-435: 0 in floats
+        (0.0, math.log(2.0), 0.5),  # smooth at 0: sigmoid(0) is exactly one half
+        (-700.0, math.exp(-700.0), math.exp(-700.0)),  # log(1 + u) = u and u / (1 + u) = u to 1e-304
+        (30.0, 30.0 + math.exp(-30.0), 1.0 - math.exp(-30.0)),  # first order in e^-30, good to 1e-26
+    ],
+)
+def test_softplus_values_and_gradients_from_extreme_to_zero(x0: float, value: float, slope: float) -> None:
+    x = Value(x0)
+    y = sg.softplus(x)
+    assert (y.op, y.parents) == ("softplus", (x,))
+    y.backward()
+    assert y.data == pytest.approx(value, rel=1e-15, abs=0.0)
+    assert x.grad == pytest.approx(slope, rel=1e-15, abs=0.0)
+    if x0 == 0.0:
+        assert x.grad == 0.5
+
+
+#: The rule's gradient is e^(x - out): rounding an output near 1000 to a float moves the exponent by up to
+#: half an ulp of 1000, 5.7e-14, and the gradient by that relatively (measured: 5.5e-14 at [-1000, -1000]).
+SOFTMAX_OF_HUGE_RTOL = 1e-13
+
+
+def test_logsumexp_of_huge_values_matches_the_closed_form() -> None:
+    xs = [Value(1000.0), Value(999.0), Value(-3.0)]
+    out = sg.logsumexp(xs)
+    assert (out.op, out.parents) == ("logsumexp", tuple(xs))
+    out.backward()
+    # log(e^1000 + e^999 + e^-3) = 1000 + log(1 + e^-1 + e^-1003), and e^-1003 is far below a float's epsilon.
+    assert out.data == pytest.approx(1000.0 + math.log1p(math.exp(-1.0)), rel=1e-15)
+    # d/dx_i = e^x_i / Σ e^x_j: 1 / (1 + e^-1), e^-1 / (1 + e^-1), and e^-1003 / (1 + e^-1), which is 0 in floats.
+    want = [1 / (1 + math.exp(-1)), math.exp(-1) / (1 + math.exp(-1)), 0.0]
+    assert [x.grad for x in xs] == pytest.approx(want, rel=SOFTMAX_OF_HUGE_RTOL, abs=0.0)
+
+
+@pytest.mark.parametrize(
+    ("data", "value", "grads"),
+    [
+        ([1000.0, -1000.0], 1000.0, [1.0, 0.0]),
+        ([-1000.0, -1000.0], -1000.0 + math.log(2.0), [0.5, 0.5]),  # e^-1000 underflows: no log(0) here
+        ([0.0], 0.0, [1.0]),
+        ([0.0, math.log(3.0)], math.log(4.0), [0.25, 0.75]),
+    ],
+)
+def test_logsumexp_at_extremes_and_by_hand(data: list[float], value: float, grads: list[float]) -> None:
+    xs = [Value(x) for x in data]
+    out = sg.logsumexp(xs)
+    out.backward()
+    assert out.data == pytest.approx(value, rel=1e-15)
+    assert [x.grad for x in xs] == pytest.approx(grads, rel=SOFTMAX_OF_HUGE_RTOL, abs=0.0)
+
+
+def test_logsumexp_lifts_numbers_to_leaves_and_adds_fan_out() -> None:
+    x = Value(1.5)
+    out = sg.logsumexp([x, 2.0, x])
+    assert out.op == "logsumexp" and len(out.parents) == 3
+    assert out.parents[0] is x and out.parents[2] is x
+    assert (out.parents[1].data, out.parents[1].parents) == (2.0, ())  # a new leaf holding the number
+    out.backward()
+    # log(2 e^1.5 + e^2); x appears twice, so its gradient is 2 e^1.5 / (2 e^1.5 + e^2).
+    total = 2 * math.exp(1.5) + math.exp(2.0)
+    assert out.data == pytest.approx(math.log(total), rel=1e-15)
+    assert x.grad == pytest.approx(2 * math.exp(1.5) / total, rel=1e-15)
+
+
+def test_logsumexp_of_nothing_is_a_value_error_naming_it() -> None:
+    with pytest.raises(ValueError, match=r"\blogsumexp\b"):
+        sg.logsumexp([])
 
 
 def test_value_to_a_value_power_and_its_gradients() -> None:
@@ -512,6 +587,8 @@ def test_data_is_writable_and_later_ops_use_the_new_value() -> None:
         ("cos", 0.3, math.cos(0.3), -math.sin(0.3)),
         ("tanh", 0.4, math.tanh(0.4), 1 - math.tanh(0.4) ** 2),
         ("sigmoid", 0.0, 0.5, 0.25),
+        ("softplus", 0.0, math.log(2.0), 0.5),
+        ("softplus", 1.5, math.log1p(math.exp(1.5)), 1.0 / (1.0 + math.exp(-1.5))),
         ("relu", -1.0, 0.0, 0.0),
         ("relu", 1.5, 1.5, 1.0),
     ],
@@ -623,7 +700,7 @@ def test_operators_with_non_numbers_raise_type_error(op: Callable[[], object]) -
         op()
 
 
-_UNARY_FUNCTIONS = ("exp", "log", "sin", "cos", "sqrt", "tanh", "sigmoid", "relu")
+_UNARY_FUNCTIONS = ("exp", "log", "sin", "cos", "sqrt", "tanh", "sigmoid", "softplus", "relu")
 
 
 @pytest.mark.parametrize(
@@ -633,6 +710,8 @@ _UNARY_FUNCTIONS = ("exp", "log", "sin", "cos", "sqrt", "tanh", "sigmoid", "relu
         ("maximum", lambda: sg.maximum("a", 1.0)),
         ("minimum", lambda: sg.minimum(1.0, None)),
         ("sum", lambda: sg.sum([Value(1.0), "a"])),
+        ("logsumexp", lambda: sg.logsumexp([Value(1.0), "a"])),
+        ("logsumexp", lambda: sg.logsumexp("ab")),
         ("dot", lambda: sg.dot(["a"], [1.0])),
         ("dot", lambda: sg.dot([Value(1.0)], ["a"])),
     ],
@@ -651,3 +730,29 @@ def test_docs_engine_page_examples_run_as_written() -> None:
     failures, tried = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert tried >= 5
     assert failures == 0
+
+
+def test_micrograd_notebook_trace_runs_with_only_the_import_changed() -> None:
+    """micrograd's notebooks walk a graph through `_prev` and `_op`; that code must run as written."""
+
+    def trace(root: Any) -> tuple[set[Any], set[tuple[Any, Any]]]:
+        # As in micrograd's trace_graph notebook: nodes and edges by following _prev.
+        nodes, edges = set(), set()
+
+        def build(v: Any) -> None:
+            if v not in nodes:
+                nodes.add(v)
+                for child in v._prev:
+                    edges.add((child, v))
+                    build(child)
+
+        build(root)
+        return nodes, edges
+
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    d = a * b + 10
+    nodes, edges = trace(d)
+    product = d.parents[0]
+    assert nodes == {a, b, product, d}
+    assert edges == {(a, product), (b, product), (product, d)}
+    assert (d._op, product._op, a._op) == ("+10", "*", "")

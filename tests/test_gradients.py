@@ -50,7 +50,7 @@ import scalargrad as sg
 from scalargrad import Value
 from scalargrad.engine import consumers_first, recipe, rules
 
-_UNARY_METHODS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu")
+_UNARY_METHODS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu")
 
 SCALARGRAD_OPS: dict[str, Callable[..., Any]] = {
     **OPERATOR_OPS,
@@ -59,12 +59,15 @@ SCALARGRAD_OPS: dict[str, Callable[..., Any]] = {
     "min": sg.minimum,
     "sum": lambda start, *terms: sg.sum(terms, start=start),
     "dot": lambda bias, *pairs: sg.dot(pairs[0::2], pairs[1::2], bias),
+    "logsumexp": lambda *terms: sg.logsumexp(terms),
 }
 
 SYMPY_OPS: dict[str, Callable[..., Any]] = {
     **OPERATOR_OPS,
     **{name: getattr(sympy, name) for name in ("exp", "log", "sqrt", "sin", "cos", "tanh")},
     "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
+    "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
+    "logsumexp": lambda *terms: sympy.log(sympy.Add(*[sympy.exp(t) for t in terms])),
     "relu": lambda a: sympy.Max(a, 0),
     "max": sympy.Max,
     "min": sympy.Min,
@@ -162,9 +165,14 @@ def test_gradients_match_pytorch_float64(problem: tuple[Expr, tuple[float, ...]]
     torch = pytest.importorskip("torch")
     torch_ops = {
         **OPERATOR_OPS,
-        **{name: getattr(torch, name) for name in _UNARY_METHODS},
+        **{name: getattr(torch, name) for name in _UNARY_METHODS if hasattr(torch, name)},
         "max": torch.maximum,
         "min": torch.minimum,
+        # torch's own softplus returns x itself above x = 20, so not this one: log(e^x + e^0).
+        "softplus": lambda a: torch.logaddexp(a, torch.zeros_like(a)),
+        "logsumexp": lambda *terms: torch.logsumexp(
+            torch.stack([torch.as_tensor(t, dtype=torch.float64) for t in terms]), dim=0
+        ),
     }
     expr, point = problem
     xs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
@@ -194,6 +202,7 @@ def _one_of_each() -> list[Expr]:
         Node("dot", (y, 2.0, x)),  # weights are numbers, bias is a Value
         Node("dot", (0.5, x, 2.0)),  # inputs are numbers
         Node("dot", (0.5, x, 2.0, 3.0, y)),  # mixed pairs
+        Node("logsumexp", (x, 2.0, y)),
     ]
     return trees
 
