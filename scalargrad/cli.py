@@ -16,7 +16,7 @@ import importlib
 import platform
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scalargrad import __version__
@@ -202,16 +202,7 @@ def _draw(args: argparse.Namespace) -> int:
     if args.output is None:
         print("\n(add -o graph.svg to draw the graph)")
         return 0
-    try:
-        save(out, args.output, style=args.style, rankdir=args.rankdir, fmt=args.fmt)
-    except GraphvizNotFound as error:
-        print(f"\nscalargrad draw: cannot render {str(args.output)!r}.\n{error}", file=sys.stderr)
-        return 1
-    except ValueError as error:
-        print(f"scalargrad draw: {error}", file=sys.stderr)
-        return 2
-    print(f"\nwrote {args.output}")
-    return 0
+    return _write(args, lambda: save(out, args.output, style=args.style, rankdir=args.rankdir, fmt=args.fmt))
 
 
 def _animate(args: argparse.Namespace) -> int:
@@ -225,15 +216,22 @@ def _animate(args: argparse.Namespace) -> int:
     print()
     for step in backward_steps(out):
         print(step.describe(fmt=args.fmt))
+    title = args.expression.strip()
+    return _write(args, lambda: animate_backward(out, args.output, rankdir=args.rankdir, fmt=args.fmt, title=title))
+
+
+def _write(args: argparse.Namespace, write: Callable[[], object]) -> int:
+    """Run ``write`` and turn its failures into a message and an exit status (1: no renderer, 2: bad input)."""
     try:
-        animate_backward(out, args.output, rankdir=args.rankdir, fmt=args.fmt, title=args.expression.strip())
+        write()
     except GraphvizNotFound as error:
-        print(f"\nscalargrad animate: cannot render the diagrams.\n{error}", file=sys.stderr)
+        print(f"\nscalargrad {args.command}: cannot render {str(args.output)!r}.\n{error}", file=sys.stderr)
         return 1
     except ValueError as error:
-        print(f"scalargrad animate: {error}", file=sys.stderr)
+        print(f"scalargrad {args.command}: {error}", file=sys.stderr)
         return 2
-    print(f"\nwrote {args.output} (open it in a browser; arrow keys step, Space plays)")
+    hint = " (open it in a browser; arrow keys step, Space plays)" if args.command == "animate" else ""
+    print(f"\nwrote {args.output}{hint}")
     return 0
 
 
