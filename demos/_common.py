@@ -89,7 +89,7 @@ def demo_parser(
         )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=output_folder,
         default=Path("out") / name,
         help=f"directory for the results (default: ./out/{name})",
     )
@@ -112,6 +112,16 @@ def add_compile_option(parser: argparse.ArgumentParser) -> None:
         help="record the graph once and replay it every step; --no-compile rebuilds it every step, "
         "slower, same numbers (default: --compile)",
     )
+
+
+def output_folder(text: str) -> Path:
+    """``--out DIR``, made now, so that a bad folder fails before training rather than after it."""
+    path = Path(text)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot use {text!r} as the output folder: {error.strerror}") from None
+    return path
 
 
 def run_main(name: str, body: Callable[[], int]) -> int:

@@ -53,7 +53,7 @@ def read_checkpoint(path: StrPath) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ValueError(f"{os.fspath(path)}: not a scalargrad checkpoint (not UTF-8 text: {error})") from None
     try:
         document = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise ValueError(f"{os.fspath(path)}: not a scalargrad checkpoint (invalid JSON: {error})") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f'{os.fspath(path)}: not a scalargrad checkpoint (no "format": "{FORMAT}" field)')

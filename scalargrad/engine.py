@@ -67,6 +67,10 @@ def _d1(g: float) -> tuple[float]:  # d/dx = 1
     return (g,)
 
 
+def _d0(g: float) -> tuple[float]:  # d/dx = 0
+    return (0.0,)
+
+
 def _dm1(g: float) -> tuple[float]:  # d/dx = -1
     return (-g,)
 
@@ -129,7 +133,9 @@ def mul_const(a: float, c: float) -> Local:
 
 @rule("/")
 def div(a: float, b: float) -> Local:
-    return a / b, lambda g, a=a, b=b: (g / b, -g * a / (b * b))
+    out = a / b
+    # d/db = -a / b^2, computed as -(a / b) / b: b * b would underflow to 0 for tiny b.
+    return out, lambda g, b=b, out=out: (g / b, -g * out / b)
 
 
 @rule("/{c:g}")
@@ -210,25 +216,27 @@ def softplus_(a: float) -> Local:
 
 @rule("relu")
 def relu_(a: float) -> Local:
-    return (a if a > 0.0 else 0.0), lambda g, a=a: (g if a > 0.0 else 0.0,)
+    # `not a <= 0` rather than `a > 0`: a NaN passes through instead of vanishing into 0.
+    return (a, _d1) if not a <= 0.0 else (0.0, _d0)
 
 
 @rule("abs")
 def abs_(a: float) -> Local:
-    return abs(a), lambda g, a=a: (g if a > 0.0 else -g if a < 0.0 else 0.0,)
+    return abs(a), (_dm1 if a < 0.0 else _d1 if a > 0.0 else _d0)
 
 
 @rule("max")
 def maximum_(a: float, b: float) -> Local:
     # The CS231n max gate: the whole gradient goes to the larger input (to `a` on a tie).
-    if a >= b:
+    # A NaN on either side is the result, as in PyTorch, rather than silently dropped.
+    if a >= b or a != a:
         return a, _d1_0
     return b, _d0_1
 
 
 @rule("min")
 def minimum_(a: float, b: float) -> Local:
-    if a <= b:
+    if a <= b or a != a:
         return a, _d1_0
     return b, _d0_1
 
@@ -245,6 +253,11 @@ def logsumexp_(*xs: float) -> Local:
     """log(e^x_0 + ... + e^x_{n-1}); d/dx_i = e^x_i / sum_j e^x_j, the softmax of the xs."""
     # Shifted by the largest x, so the biggest exp is e^0 = 1: no overflow at logits of 1000.
     m = max(xs)
+    if math.isinf(m):
+        # All mass on the infinite terms (at -inf: all terms, equally), the limit of finite ones.
+        shifted = [1.0 if x == m else 0.0 for x in xs]
+        total = builtins.sum(shifted)
+        return m, lambda g, shifted=shifted, total=total: [g * e / total for e in shifted]
     shifted = [math.exp(x - m) for x in xs]
     total = builtins.sum(shifted)
     # The softmax as e^(x_i - m) / total: exact to rounding, where e^(x_i - out) would
@@ -300,7 +313,12 @@ def _power_slope(a: float, e: float) -> float:
         return 0.0
     if a == 0.0 and e < 1.0:
         return e * math.inf
-    return e * math.pow(a, e - 1.0)
+    try:
+        return e * math.pow(a, e - 1.0)
+    except OverflowError:
+        # Too steep for a float: infinite, with the sign of e * a^(e-1) (negative a has an integer e).
+        odd = a < 0.0 and (e - 1.0) % 2.0 == 1.0
+        return math.copysign(math.inf, -e if odd else e)
 
 
 def _times_log(out: float, base: float) -> float:
@@ -358,7 +376,10 @@ class Value:
     _const: float | tuple[float, ...]
 
     def __init__(self, data: SupportsFloat, label: str = "") -> None:
-        value = _constant(data)
+        try:
+            value = _constant(data)
+        except OverflowError:
+            raise OverflowError(f"Value(data): {data!r} is too large for a float") from None
         if value is None:
             raise TypeError(f"Value(data) needs a real number, got {type(data).__name__}: {data!r}")
         if not isinstance(label, str):
@@ -754,25 +775,40 @@ def grad(output: Value, inputs: Sequence[Value]) -> list[float]:
             node.grad = g
 
 
+_saved: ContextVar[tuple[bool, ...]] = ContextVar("scalargrad_saved_recording", default=())
+
+
 class no_grad:  # noqa: N801 - named like torch.no_grad, used the same way
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``), ops record no graph.
 
     Results are plain leaves: no parents, no closures. Per thread and per
-    asyncio task, as the flag lives in a context variable.
+    asyncio task, as the flag lives in a context variable; one instance may be
+    shared, nested and reused, since what to restore is kept per context too.
     """
 
     def __enter__(self) -> None:
-        self._token = _recording.set(False)
+        _saved.set((*_saved.get(), _recording.get()))
+        _recording.set(False)
 
     def __exit__(self, *exc: object) -> None:
-        _recording.reset(self._token)
+        saved = _saved.get()
+        _saved.set(saved[:-1])
+        _recording.set(saved[-1])
 
     def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
         import functools
+        import inspect
+
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn):
+            # Its body runs after the call returns, outside any `with` the wrapper could hold.
+            raise TypeError(
+                f"no_grad() cannot decorate the generator function {fn.__qualname__}: "
+                "use `with no_grad():` inside it instead"
+            )
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with no_grad():
+            with self:
                 return fn(*args, **kwargs)
 
         return wrapper

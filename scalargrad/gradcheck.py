@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Sequence
 
 from scalargrad.engine import Value, grad, no_grad
@@ -42,6 +43,9 @@ def gradcheck(
     raises `GradcheckError` with a row per input (backprop, numerical,
     difference), or returns False when ``raise_on_failure=False``.
     """
+    for x in inputs:
+        if not isinstance(x, Value | numbers.Real):
+            raise TypeError(f"gradcheck() needs Values or real numbers as inputs, got {type(x).__name__}: {x!r}")
     point = [float(x) for x in inputs]
     leaves = [Value(x, label=_label(inp, i)) for i, (inp, x) in enumerate(zip(inputs, point))]
     output = fn(*leaves)
@@ -49,7 +53,8 @@ def gradcheck(
         raise TypeError(f"gradcheck() needs fn to return a Value, got {type(output).__name__}")
     analytic = grad(output, leaves)
     numeric = numerical_grad(fn, point, eps)
-    bad = [abs(a - n) > atol + rtol * abs(n) or a != a for a, n in zip(analytic, numeric)]
+    # `not <=` so that a NaN on either side counts as a mismatch.
+    bad = [not abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric)]
     if not any(bad):
         return True
     if not raise_on_failure:

@@ -132,9 +132,13 @@ class Module:
         values = []
         for name, _ in named:
             v = state[name]
-            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                raise ValueError(f"{who}: parameter {name!r} must be a finite number, got {v!r}")
-            values.append(float(v))
+            try:
+                number = float(v) if isinstance(v, numbers.Real) and not isinstance(v, bool) else math.nan
+            except OverflowError:  # an int beyond a float's range
+                number = math.inf
+            if not math.isfinite(number):
+                raise ValueError(f"{who}: parameter {name!r} must be a finite number, got {_short(v)}")
+            values.append(number)
         for (_, p), v in zip(named, values):
             p.data = v
 
@@ -396,6 +400,11 @@ def _inputs(x: Input | Iterable[Input], nin: int, module: Module) -> list[Input]
         if not isinstance(v, Value | numbers.Real):
             raise TypeError(f"{module!r}: input {i} must be a number or a Value, got {type(v).__name__}: {v!r}")
     return cast(list[Input], xs)
+
+
+def _short(v: object) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _positive_int(n: object, who: str, what: str) -> int:

@@ -208,3 +208,27 @@ def test_load_state_dict_checks_everything_before_changing_anything() -> None:
     assert m.state_dict() == before
     m.load_state_dict(model(seed=2).state_dict())
     assert m.state_dict() == model(seed=2).state_dict()
+
+
+def test_deeply_nested_json_is_refused_as_not_a_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    net = model(seed=1)
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=r"deep\.json: not a scalargrad checkpoint"):
+        net.load(path)
+    assert net.state_dict() == before
+
+
+def test_a_parameter_beyond_float_range_is_named(tmp_path: Path) -> None:
+    net = model(seed=1)
+    path = tmp_path / "model.json"
+    net.save(path)
+    text = path.read_text(encoding="utf-8")
+    document = json.loads(text)
+    document["parameters"]["layer1.neuron0.w0"] = 10**400
+    path.write_text(json.dumps(document), encoding="utf-8")
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=r"parameter 'layer1\.neuron0\.w0' must be a finite number"):
+        net.load(path)
+    assert net.state_dict() == before

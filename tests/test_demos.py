@@ -103,6 +103,15 @@ def test_runner_rejects_unknown_names_and_bad_options(capsys: pytest.CaptureFixt
     assert "usage: scalargrad demo moons" in capsys.readouterr().out
 
 
+def test_a_bad_output_folder_fails_before_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert run("moons", "--out", str(blocker / "sub")) == 2
+    captured = capsys.readouterr()
+    assert "cannot use" in captured.err and "output folder" in captured.err
+    assert "moons:" not in captured.out  # no training happened
+
+
 def test_python_m_demos_runs_from_the_repository_root(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "demos.shopping", "--no-plot", "--out", str(tmp_path)],

@@ -756,3 +756,90 @@ def test_micrograd_notebook_trace_runs_with_only_the_import_changed() -> None:
     assert nodes == {a, b, product, d}
     assert edges == {(a, product), (b, product), (product, d)}
     assert (d._op, product._op, a._op) == ("+10", "*", "")
+
+
+# --- Review fixes: IEEE edge cases in backward, NaN propagation, shared no_grad --------------
+
+
+def test_division_by_a_tiny_value_backpropagates_to_infinity_not_an_error() -> None:
+    # d(a/b)/db = -a/b^2 = -1e340: beyond a float, so -inf; b * b alone would underflow to 0.
+    a, b = Value(1.0), Value(1e-170)
+    (a / b).backward()
+    assert a.grad == 1e170
+    assert b.grad == -math.inf
+
+
+def test_power_slope_beyond_float_range_is_a_signed_infinity() -> None:
+    p = Value(1e-300)
+    (p**-1.0).backward()  # d/dp p^-1 = -p^-2 = -1e600
+    assert p.grad == -math.inf
+    q = Value(-1e-150)
+    (q**-2.0).backward()  # q^-2 = 1e300 fits; d/dq q^-2 = -2 q^-3 = +2e450 does not
+    assert q.grad == math.inf
+
+
+def test_nan_propagates_through_relu_maximum_and_minimum() -> None:
+    nan = float("nan")
+    assert math.isnan(Value(nan).relu().data)
+    assert math.isnan(sg.maximum(Value(nan), Value(1.0)).data)
+    assert math.isnan(sg.maximum(Value(1.0), Value(nan)).data)
+    assert math.isnan(sg.minimum(Value(nan), Value(1.0)).data)
+    assert math.isnan(sg.minimum(Value(1.0), Value(nan)).data)
+
+
+def test_logsumexp_with_infinite_terms_is_the_limit() -> None:
+    up = [Value(math.inf), Value(1.0)]
+    out = sg.logsumexp(up)
+    out.backward()
+    assert out.data == math.inf
+    assert [v.grad for v in up] == [1.0, 0.0]
+    down = [Value(-math.inf), Value(-math.inf)]
+    out = sg.logsumexp(down)
+    out.backward()
+    assert out.data == -math.inf
+    assert [v.grad for v in down] == [0.5, 0.5]
+
+
+def test_one_no_grad_instance_can_be_nested_and_shared_by_threads() -> None:
+    shared = sg.no_grad()
+    with shared:
+        with shared:
+            assert not sg.is_grad_enabled()
+        assert not sg.is_grad_enabled()
+    assert sg.is_grad_enabled()
+
+    barrier = threading.Barrier(2)
+    seen: list[bool] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with shared:
+                barrier.wait()  # both threads are inside the same instance at once
+                seen.append(Value(1.0) * 2 is not None and not sg.is_grad_enabled())
+                barrier.wait()
+            seen.append(sg.is_grad_enabled())
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen.count(True) == 4
+    assert sg.is_grad_enabled()
+
+
+def test_no_grad_refuses_to_decorate_a_generator_function() -> None:
+    def numbers_from(x: Value) -> Any:
+        yield x * 2
+
+    with pytest.raises(TypeError, match=r"no_grad\(\) cannot decorate the generator function .*numbers_from"):
+        sg.no_grad()(numbers_from)
+
+
+def test_value_of_an_int_beyond_float_range_names_value() -> None:
+    with pytest.raises(OverflowError, match=r"Value\(data\).*too large"):
+        Value(10**400)

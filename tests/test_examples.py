@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import doctest
+import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +83,17 @@ def test_module_docstring_example_runs_as_written() -> None:
     failures, tried = doctest.testmod(examples)
     assert tried >= 4
     assert failures == 0
+
+
+def test_readme_example_prints_seed003_numbers_and_writes_only_its_picture(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    code = readme.split("## In ten lines", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 10
+    monkeypatch.chdir(tmp_path)
+    if shutil.which("dot") is None and not os.environ.get("CI"):
+        code = code.replace('save(e, "e.svg")', "")  # no renderer on this machine; CI has one
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out.split()[:3] == ["6.0", "2.0", "5.0"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["e.svg"] if "e.svg" in code else [])

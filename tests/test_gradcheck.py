@@ -107,3 +107,17 @@ def test_gradcheck_on_the_seed_two_layer_style_network() -> None:
         return (sg.dot(p[6:8], hidden, bias=p[8]) - 1.0) ** 2
 
     assert sg.gradcheck(net, [0.1, -0.2, 0.3, 0.4, 0.05, -0.05, 0.6, -0.7, 0.2], atol=1e-8, rtol=1e-6)
+
+
+def test_a_nan_numerical_gradient_is_a_mismatch() -> None:
+    # f is 1 at the point itself and NaN anywhere near it: central differences give NaN.
+    def f(x: Value) -> Value:
+        return x if x.data == 1.0 else Value(float("nan"))
+
+    with pytest.raises(GradcheckError):
+        sg.gradcheck(f, [1.0])
+
+
+def test_gradcheck_refuses_inputs_that_are_not_numbers() -> None:
+    with pytest.raises(TypeError, match=r"gradcheck\(\).*str"):
+        sg.gradcheck(lambda x: x * 2, ["1.5"])  # type: ignore[list-item]
