@@ -635,7 +635,7 @@ def logsumexp(values: Iterable[Operand]) -> Value:
     The softmax's normaliser: ``log_softmax(z)_i = z_i - logsumexp(z)``, and its
     gradient with respect to each value is that value's softmax probability.
     """
-    parents = tuple(_lift(v, "logsumexp") for v in values)
+    parents = tuple(_lift(v, "logsumexp") for v in _items(values, "logsumexp", "values"))
     if not parents:
         raise ValueError("logsumexp() needs at least one value")
     return _apply(logsumexp_, parents, tuple(p.data for p in parents))
@@ -661,7 +661,7 @@ def sum(values: Iterable[Operand], start: float = 0.0) -> Value:
     """
     parents: list[Value] = []
     const = _number(start, "sum", "start")
-    for v in values:
+    for v in _items(values, "sum", "values"):
         if isinstance(v, Value):
             parents.append(v)
         else:
@@ -677,6 +677,7 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand = 0.0) -> Va
     A neuron's pre-activation in one gate instead of 2n: a much smaller graph
     to build, backpropagate and draw.
     """
+    ws, xs = _items(ws, "dot", "ws"), _items(xs, "dot", "xs")
     if len(ws) != len(xs):
         raise ValueError(f"dot() needs ws and xs of one length, got {len(ws)} and {len(xs)}")
     const = 0.0
@@ -710,6 +711,15 @@ def _weighted(pairs: list[tuple[Any, Any]], extra: tuple[Value, ...], const: flo
     coefs = [_number(w if swap else x, "dot", "a coefficient") for w, x in pairs] + [1.0] * len(extra)
     consts = (*coefs, const)
     return _apply(lincomb, tuple(values), (*[v.data for v in values], *consts), consts)
+
+
+def _items(values: object, op: str, what: str) -> Sequence[Any]:
+    """``values`` as a sequence (a list or tuple as it is), or a TypeError naming ``op``."""
+    if isinstance(values, list | tuple):
+        return values
+    if isinstance(values, Value) or not isinstance(values, Iterable):
+        raise TypeError(f"{op}() needs {what} as a list of Values or numbers, got {type(values).__name__}")
+    return list(values)
 
 
 def _number(x: object, op: str, what: str) -> float:

@@ -843,3 +843,24 @@ def test_no_grad_refuses_to_decorate_a_generator_function() -> None:
 def test_value_of_an_int_beyond_float_range_names_value() -> None:
     with pytest.raises(OverflowError, match=r"Value\(data\).*too large"):
         Value(10**400)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: sg.sum(5), r"sum\(\) needs values"),
+        (lambda: sg.sum(Value(1.0)), r"sum\(\) needs values"),
+        (lambda: sg.dot(None, [1.0]), r"dot\(\) needs ws"),
+        (lambda: sg.dot([1.0], 2.0), r"dot\(\) needs xs"),
+        (lambda: sg.logsumexp(3.0), r"logsumexp\(\) needs values"),
+    ],
+)
+def test_n_ary_ops_name_themselves_when_not_given_a_list(call: Any, name: str) -> None:
+    with pytest.raises(TypeError, match=name):
+        call()
+
+
+def test_n_ary_ops_take_any_iterable() -> None:
+    ws = (Value(w) for w in [1.0, 2.0])  # a generator: read once, then measured
+    assert sg.dot(ws, [3, 4], bias=0.5).data == 11.5
+    assert sg.sum(iter([1, Value(2.0)])).data == 3.0
