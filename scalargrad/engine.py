@@ -395,10 +395,7 @@ class Value:
     @property
     def op(self) -> str:
         """The op that made this node, as diagrams draw it ('' for a leaf)."""
-        if self._rule is None:
-            return ""
-        symbol = _SYMBOLS[self._rule]
-        return symbol.format(c=constants(self)[0]) if "{" in symbol else symbol
+        return "" if self._rule is None else _symbol(self._rule, constants(self))
 
     # micrograd's private names, which its notebooks' graph-drawing code reads.
     @property
@@ -555,12 +552,15 @@ def constants(node: Value) -> tuple[float, ...]:
     return const if isinstance(const, tuple) else (const,)
 
 
+def _symbol(rule: Rule, consts: Sequence[float]) -> str:
+    """The rule's symbol with its folded constant written in: ``*{c:g}`` and 3 give ``*3``."""
+    symbol = _SYMBOLS[rule]
+    return symbol.format(c=consts[0]) if "{" in symbol else symbol
+
+
 def _fail(error: Exception, rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...]) -> NoReturn:
     """Re-raise ``error`` as the same type, naming the op and its inputs."""
-    consts = args[len(parents) :]
-    symbol = _SYMBOLS[rule]
-    if "{" in symbol:
-        symbol = symbol.format(c=consts[0])
+    symbol = _symbol(rule, args[len(parents) :])
     inputs = ", ".join(f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in parents)
     raise type(error)(f"op {symbol!r} on {inputs}: {error}") from None
 

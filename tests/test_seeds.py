@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import scalargrad as sg
-from scalargrad import Value
+from scalargrad import Value, examples
 
 TIGHT = 1e-12
 
@@ -35,6 +35,12 @@ def approx(x: float) -> object:
 
 def leaves(*xs: float) -> list[Value]:
     return [Value(x) for x in xs]
+
+
+def labelled(root: Value, *labels: str) -> list[Value]:
+    """The nodes under ``root`` with these labels (the seeds' graphs come from `scalargrad.examples`)."""
+    nodes = examples.nodes_by_label(root)
+    return [nodes[label] for label in labels]
 
 
 # ---------------------------------------------------------------------------
@@ -66,34 +72,37 @@ def test_cs231n_max_gate_at_4_and_2_routes_to_the_larger() -> None:
 
 
 def test_cs231n_compound_x_plus_y_times_z_at_minus2_5_minus4() -> None:
-    x, y, z = leaves(-2, 5, -4)
-    q = x + y
-    f = q * z
+    f = examples.add_mul_circuit()
+    x, y, z, q = labelled(f, "x", "y", "z", "q")
     f.backward()
     assert (q.data, f.data) == (3, -12)
     assert (z.grad, q.grad) == (3, -4)  # dfdz = q, dfdq = z
     assert (x.grad, y.grad, z.grad) == (-4, -4, 3)
 
 
-def _neuron_gates(w: Sequence[Value], x: Sequence[Value]) -> Value:
+Neuron = tuple[Value, list[Value], list[Value]]
+
+
+def _neuron_gates() -> Neuron:
     """The seed's circuit: *, +, then the unary gates *-1, exp, +1, 1/x."""
-    dot = w[0] * x[0] + w[1] * x[1] + w[2]
-    return 1.0 / ((dot * -1).exp() + 1)
+    f = examples.sigmoid_neuron()
+    return f, labelled(f, "w0", "w1", "w2"), labelled(f, "x0", "x1")
 
 
-def _neuron_sigmoid(w: Sequence[Value], x: Sequence[Value]) -> Value:
-    return (w[0] * x[0] + w[1] * x[1] + w[2]).sigmoid()
+def _neuron_sigmoid() -> Neuron:
+    w, x = leaves(2, -3, -3), leaves(-1, -2)
+    return (w[0] * x[0] + w[1] * x[1] + w[2]).sigmoid(), w, x
 
 
-def _neuron_dot(w: Sequence[Value], x: Sequence[Value]) -> Value:
-    return sg.dot(w[:2], x, bias=w[2]).sigmoid()
+def _neuron_dot() -> Neuron:
+    w, x = leaves(2, -3, -3), leaves(-1, -2)
+    return sg.dot(w[:2], x, bias=w[2]).sigmoid(), w, x
 
 
 @pytest.mark.parametrize("neuron", [_neuron_gates, _neuron_sigmoid, _neuron_dot], ids=["gates", "sigmoid", "dot"])
-def test_cs231n_sigmoid_neuron_2d_w_2_m3_m3_x_m1_m2(neuron: Callable[[list[Value], list[Value]], Value]) -> None:
+def test_cs231n_sigmoid_neuron_2d_w_2_m3_m3_x_m1_m2(neuron: Callable[[], Neuron]) -> None:
     w_data, x_data = [2, -3, -3], [-1, -2]
-    w, x = leaves(*w_data), leaves(*x_data)
-    f = neuron(w, x)
+    f, w, x = neuron()
     f.backward()
     # The seed's staged backward pass, in plain floats.
     dot = w_data[0] * x_data[0] + w_data[1] * x_data[1] + w_data[2]
@@ -118,16 +127,11 @@ def test_cs231n_sigmoid_local_gradient_at_input_1_is_about_0_2() -> None:
 
 
 def test_cs231n_staged_backprop_x_plus_sigmoid_y_over_sigmoid_x_plus_squared_sum() -> None:
-    x, y = leaves(3, -4)
-    # Forward with Values, kept in the seed's stages so that interior gradients can be compared.
-    sigy = y.sigmoid()
-    num = x + sigy
-    sigx = x.sigmoid()
-    xpy = x + y
-    xpysqr = xpy**2
-    den = sigx + xpysqr
-    invden = 1.0 / den
-    f = num * invden
+    # Built in the seed's stages, each labelled, so that interior gradients can be compared.
+    f = examples.staged_sigmoid()
+    x, y, sigy, num, sigx, xpy, xpysqr, den, invden = labelled(
+        f, "x", "y", "sigy", "num", "sigx", "xpy", "xpysqr", "den", "invden"
+    )
     f.backward()
 
     # The seed's forward and hand-staged backward, line by line, in plain floats.
@@ -377,10 +381,8 @@ def test_backprop_notes_sgd_step_sums_gradients_over_patterns() -> None:
 
 
 def test_colah_e_equals_a_plus_b_times_b_plus_1_at_a2_b1() -> None:
-    a, b = leaves(2, 1)
-    c = a + b
-    d = b + 1
-    e = c * d
+    e = examples.two_paths()
+    a, b, c, d = labelled(e, "a", "b", "c", "d")
     e.backward()
     assert (c.data, d.data, e.data) == (3, 2, 6)
     assert (c.grad, d.grad) == (2, 3)  # de/dc = d, de/dd = c
@@ -426,9 +428,8 @@ def test_colah_factoring_paths_alpha_beta_gamma_times_delta_epsilon_zeta() -> No
 
 
 def test_dl_scratch_apple_shopping_220_and_dapple_2_2_dapple_num_110_dtax_200() -> None:
-    apple, apple_num, tax = Value(100), Value(2), Value(1.1)
-    apple_price = apple * apple_num
-    price = apple_price * tax
+    price = examples.apple_shopping()
+    apple, apple_num, tax, apple_price = labelled(price, "apple", "apple_num", "tax", "apple_price")
     price.backward()
     # What the seed prints: price: 220, dApple: 2.2, dApple_num: 110, dTax: 200.
     assert int(price.data) == 220
@@ -442,11 +443,8 @@ def test_dl_scratch_apple_shopping_220_and_dapple_2_2_dapple_num_110_dtax_200() 
 
 
 def test_dl_scratch_apples_and_oranges_715_and_gradients_2_2_110_3_3_165_650() -> None:
-    apple, apple_num, orange, orange_num, tax = Value(100), Value(2), Value(150), Value(3), Value(1.1)
-    apple_price = apple * apple_num
-    orange_price = orange * orange_num
-    all_price = apple_price + orange_price
-    price = all_price * tax
+    price = examples.apple_orange_shopping()
+    apple, apple_num, orange, orange_num, tax = labelled(price, "apple", "apple_num", "orange", "orange_num", "tax")
     price.backward()
     # The seed's printout, digit for digit (dOrange is 1.1 * 3 in floats).
     assert int(price.data) == 715
