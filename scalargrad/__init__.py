@@ -1,20 +1,29 @@
 """scalargrad: a scalar reverse-mode autodiff engine for seeing backpropagation.
 
 Build expressions from `Value`, call ``backward()``, draw the graph with its
-values and gradients (`draw_dot`, `animate_backward`), and train tiny networks
-with `scalargrad.nn` and `scalargrad.optim`.
+values and gradients (`draw_dot`, `animate_backward`), take derivatives of
+any order in either direction (`grad`, `jvp`, `jacobian`, `hessian`), and
+train tiny networks with `scalargrad.nn` and `scalargrad.optim`.
 """
 
 from scalargrad import examples, nn, optim
 from scalargrad.animate import animate_backward
-from scalargrad.compile import GraphChangedError, Tape, compile
+from scalargrad.compile import GraphChangedError, Tape
+from scalargrad.compile import compile as compile
 from scalargrad.engine import (
+    GradcheckError,
     Value,
+    backward_steps,
     cos,
     dot,
     exp,
+    forward_steps,
     grad,
+    gradcheck,
+    hessian,
     is_grad_enabled,
+    jacobian,
+    jvp,
     log,
     logsumexp,
     maximum,
@@ -25,15 +34,15 @@ from scalargrad.engine import (
     sin,
     softplus,
     sqrt,
-    sum,
     tanh,
 )
-from scalargrad.gradcheck import GradcheckError, gradcheck
-from scalargrad.steps import backward_steps
+from scalargrad.engine import sum as sum
 from scalargrad.viz import GraphvizNotFound, draw_dot
 
 __version__ = "0.1.0"
 
+# `sum` and `compile` are scalargrad.sum and scalargrad.compile, but not in __all__:
+# `from scalargrad import *` must not shadow the builtins of those names.
 __all__ = [
     "GradcheckError",
     "GraphChangedError",
@@ -42,15 +51,18 @@ __all__ = [
     "Value",
     "animate_backward",
     "backward_steps",
-    "compile",
     "cos",
     "dot",
     "draw_dot",
     "examples",
     "exp",
+    "forward_steps",
     "grad",
     "gradcheck",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "log",
     "logsumexp",
     "maximum",
@@ -63,6 +75,5 @@ __all__ = [
     "sin",
     "softplus",
     "sqrt",
-    "sum",
     "tanh",
 ]

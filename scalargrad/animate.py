@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from scalargrad.engine import Value, consumers_first
+from scalargrad.engine.steps import Step, backward_steps
 from scalargrad.files import atomic_write_bytes
-from scalargrad.steps import Step, backward_steps
 from scalargrad.viz import (
     ACTIVE_FILL,
     DATA_COLOR,

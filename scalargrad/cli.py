@@ -21,9 +21,8 @@ from pathlib import Path
 
 from scalargrad import __version__
 from scalargrad.animate import animate_backward
-from scalargrad.engine import Value, consumers_first
+from scalargrad.engine import Value, backward_steps, consumers_first
 from scalargrad.expr import FUNCTIONS, ExpressionError, evaluate, parse_bindings
-from scalargrad.steps import backward_steps
 from scalargrad.viz import GraphvizNotFound, format_for, renderer_status, save
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter

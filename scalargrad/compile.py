@@ -8,13 +8,13 @@ leaves in a fixed order, then one entry per op, parents before consumers, each
 entry holding the op's rule, where its inputs sit and its folded constants.
 
 Replay runs the engine's own rules (`scalargrad.engine.recipe`), so the tape
-never restates a derivative: ``rule(*inputs)`` returns the value and the
-backward closure exactly as eager execution does, and an op added to the
-engine replays with no change here. Value-dependent ops (relu, abs, max, min)
-take their branch from the new values, because it is the same function
-deciding. Backward walks the tape from the end and adds each contribution in
-the order `Value.backward` does, so gradients are the same floats, not merely
-close ones.
+never restates a derivative: ``rule(inputs, constants, on_floats)`` returns
+the value and the local partials exactly as eager execution does, and an op
+added to the engine replays with no change here. Value-dependent ops (relu,
+abs, max, min) take their branch from the new values, because it is the same
+function deciding. Backward is the engine's accumulation core walking the
+tape's slots from the end, in the order `Value.backward` walks the nodes, so
+gradients are the same floats, not merely close ones.
 
     tape = compile(loss)          # once
     for step in range(steps):
@@ -41,7 +41,7 @@ Limits:
 - Plain numbers in the graph (``x * 3``, a dot product with a list of floats)
   are constants of the tape: make them leaves if they are to change.
 - Interior Values keep the numbers of the eager build until `Tape.sync`
-  copies the replayed data, gradients and closures into them (or pass
+  copies the replayed data, gradients and partials into them (or pass
   ``sync=True`` to do that after every pass).
 """
 
@@ -54,11 +54,13 @@ from collections.abc import Callable, Sequence
 from operator import itemgetter
 from typing import NoReturn
 
-from scalargrad.engine import Backward, Rule, Value, consumers_first, recipe, rules
+from scalargrad.engine import Value, consumers_first, on_floats, recipe
+from scalargrad.engine.accumulate import backpropagate
+from scalargrad.engine.rules import Rule, registered
 
 __all__ = ["GraphChangedError", "Tape", "compile"]
 
-#: Reads one op's arguments (its inputs' values, then its constants) from the slot list.
+#: Reads one op's inputs from the slot list.
 Gather = Callable[[list[float]], Sequence[float]]
 
 
@@ -69,9 +71,9 @@ class GraphChangedError(RuntimeError):
 class _Recording:
     """A graph written down as flat lists: what a `Tape` replays and `Tape.check` compares.
 
-    Slots number everything an op can read: the leaves ``0 .. L-1``, then every
-    op's folded constants, then the ops themselves in topological order, so the
-    output is the last slot. Replay fills a list in exactly that order.
+    Slots number every Value: the leaves ``0 .. L-1``, then the ops in
+    topological order, so the output is the last slot. Replay fills a list in
+    exactly that order; each op keeps the slots of its inputs and its folded constants.
     """
 
     def __init__(self, output: Value) -> None:
@@ -86,22 +88,13 @@ class _Recording:
             if rule is None:  # parents but no rule: not something the engine makes
                 raise TypeError(f"compile(): node {node!r} has parents but no op rule")
             self.rules.append(rule)
-        self.base = len(self.leaves) + sum(map(len, self.consts))  # slot of the first op
+        self.base = len(self.leaves)  # slot of the first op
         slot = {id(leaf): i for i, leaf in enumerate(self.leaves)}
         slot.update(zip(map(id, self.nodes), range(self.base, self.base + len(self.nodes))))
         find = slot.__getitem__
         # Many thousands of nodes: map() keeps the per-node work in C.
         self.parents = [tuple(map(find, map(id, node.parents))) for node in self.nodes]
         self.output = slot[id(output)]
-
-    def argument_slots(self) -> list[tuple[int, ...]]:
-        """Per op, the slots of everything its rule takes: its inputs, then its constants."""
-        out, next_slot = [], len(self.leaves)
-        for parents, consts in zip(self.parents, self.consts):
-            end = next_slot + len(consts)
-            out.append((*parents, *range(next_slot, end)))
-            next_slot = end
-        return out
 
     def describe(self, k: int) -> str:
         """Op ``k`` for a message: its symbol, its inputs, and its label if it has one."""
@@ -134,12 +127,13 @@ class Tape:
         self._recording = recording = _Recording(output)
         self._rebuild = rebuild
         self._sync = sync
-        self._constants = [c for consts in recording.consts for c in consts]
-        self._gathers: list[Gather] = list(map(_gather, recording.argument_slots()))
+        self._gathers: list[Gather] = list(map(_gather, recording.parents))
+        # Per slot, the slots of its inputs: what the accumulation core walks back along.
+        self._inputs: list[tuple[int, ...]] = [()] * recording.base + recording.parents
         # Filled by forward() and backward(); None means "not run since the last forward()".
         self._values: list[float] | None = None
-        self._closures: list[Backward] = []
-        self._grads: list[float] | None = None
+        self._partials: list[Sequence[float]] = []
+        self._grads: dict[int, float] | None = None
 
     # -- what was recorded --------------------------------------------------
 
@@ -162,7 +156,7 @@ class Tape:
         return len(self._recording.nodes)
 
     def __repr__(self) -> str:
-        symbols = rules()
+        symbols = registered()
         # '*{c:g}' -> '*c': one count per op, whatever its constant.
         counts = Counter(symbols[r].replace("{c:+g}", "+c").replace("{c:g}", "c") for r in self._recording.rules)
         ops = ", ".join(f"{n} {symbol}" for symbol, n in counts.most_common())
@@ -174,30 +168,30 @@ class Tape:
     def forward(self) -> float:
         """Recompute every op from the leaves' current ``.data``; return the output's value.
 
-        Keeps each op's backward closure for `backward`. An op that fails on
-        the new values (``log`` of a negative, an overflow) raises the same
-        exception type as eager execution, naming the op.
+        Keeps each op's partials for `backward`. An op that fails on the new
+        values (``log`` of a negative, an overflow) raises the same exception
+        type as eager execution, naming the op.
         """
+        recording = self._recording
         self._values = self._grads = None
-        values = [leaf.data for leaf in self._recording.leaves]
-        values += self._constants
-        closures: list[Backward] = []
+        values = [leaf.data for leaf in recording.leaves]
+        partials: list[Sequence[float]] = [()] * recording.base
         # Bound once: attribute lookups inside a loop run per node.
-        append_value, append_closure = values.append, closures.append
+        append_value, append_partials = values.append, partials.append
         try:
-            for rule, gather in zip(self._recording.rules, self._gathers):
-                value, backward = rule(*gather(values))
+            for rule, gather, consts in zip(recording.rules, self._gathers, recording.consts):
+                value, local = rule(gather(values), consts, on_floats)
                 append_value(value)
-                append_closure(backward)
+                append_partials(local)
         except (ArithmeticError, ValueError) as error:
-            k = len(closures)
-            args = ", ".join(map(repr, self._gathers[k](values)))
-            message = f"Tape.forward(): {self._recording.describe(k)}, arguments ({args}): {error}"
+            k = len(values) - recording.base
+            args = ", ".join(map(repr, [*self._gathers[k](values), *recording.consts[k]]))
+            message = f"Tape.forward(): {recording.describe(k)}, arguments ({args}): {error}"
             raise type(error)(message) from None
-        self._values, self._closures = values, closures
+        self._values, self._partials = values, partials
         if self._sync:
             self.sync()
-        return values[self._recording.output]
+        return values[recording.output]
 
     def backward(self, grad: float = 1.0) -> None:
         """Backpropagate ``grad`` (d(final)/d(output)) through the last `forward`.
@@ -210,31 +204,19 @@ class Tape:
         if not isinstance(grad, numbers.Real):
             raise TypeError(f"Tape.backward(grad) needs a real number, got {type(grad).__name__}: {grad!r}")
         recording = self._recording
-        grads = [leaf.grad for leaf in recording.leaves]
-        grads += [0.0] * (len(self._values) - len(grads))
-        grads[recording.output] += float(grad)
-        # Ops from last to first, each after every op that consumes it; parents in
-        # operand order: the order `Value.backward` adds in, hence the same floats.
+        grads = {recording.output: float(grad)}
+        # Slots from last to first, each after every op that consumes it: the order
+        # `Value.backward` walks the nodes in, hence the same floats.
         slots = range(len(self._values) - 1, recording.base - 1, -1)
-        for slot, backward, parents in zip(slots, reversed(self._closures), reversed(recording.parents)):
-            contributions = backward(grads[slot])
-            if len(parents) == 1:
-                grads[parents[0]] += contributions[0]
-            elif len(parents) == 2:
-                i, j = parents
-                grads[i] += contributions[0]
-                grads[j] += contributions[1]
-            else:
-                for i, contribution in zip(parents, contributions):
-                    grads[i] += contribution
-        for leaf, g in zip(recording.leaves, grads):
-            leaf.grad = g
+        backpropagate(slots, self._inputs.__getitem__, self._partials.__getitem__, grads)
+        for i, leaf in enumerate(recording.leaves):
+            leaf.grad += grads.get(i, 0.0)
         self._grads = grads
         if self._sync:
             self.sync()
 
     def sync(self) -> None:
-        """Copy the last pass into the interior Values: data, closures, and gradients.
+        """Copy the last pass into the interior Values: data, partials, and gradients.
 
         Afterwards the graph is what an eager build from the current leaves
         would be, so a diagram drawn from it shows current numbers and
@@ -243,11 +225,11 @@ class Tape:
         """
         if self._values is None:
             raise RuntimeError("Tape.sync() needs Tape.forward() first: there are no replayed values to copy")
-        base, values, grads = self._recording.base, self._values, self._grads
-        for k, (node, backward) in enumerate(zip(self._recording.nodes, self._closures)):
-            node.data = values[base + k]
-            node._backward = backward
-            node.grad = 0.0 if grads is None else grads[base + k]
+        base, values, partials, grads = self._recording.base, self._values, self._partials, self._grads or {}
+        for slot, node in enumerate(self._recording.nodes, base):
+            node.data = values[slot]
+            node._partials = partials[slot]
+            node.grad = grads.get(slot, 0.0)
 
     # -- guarding against Python control flow -------------------------------
 

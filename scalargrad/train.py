@@ -237,7 +237,7 @@ def accuracy(outputs: Sequence[Value | float | Sequence[Value | float]], labels:
         if not isinstance(label, numbers.Real):
             raise TypeError(f"accuracy(): labels must be numbers, got {type(label).__name__} at index {i}")
         if isinstance(out, Value | numbers.Real):
-            right += (float(out) > 0.0) == (label > 0)
+            right += (_number(out) > 0.0) == (label > 0)
         else:
             right += argmax(out) == label
     return right / len(outputs)
@@ -245,7 +245,11 @@ def accuracy(outputs: Sequence[Value | float | Sequence[Value | float]], labels:
 
 def argmax(scores: Iterable[Value | float]) -> int:
     """The index of the largest score (the first one on a tie)."""
-    values = [float(s) for s in scores]
+    values = [_number(s) for s in scores]
     if not values:
         raise ValueError("argmax(): no scores")
     return max(range(len(values)), key=values.__getitem__)
+
+
+def _number(x: Value | float) -> float:
+    return x.data if isinstance(x, Value) else float(x)

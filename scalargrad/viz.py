@@ -522,9 +522,9 @@ def _inputs_with_grads(box: _Box, look: Look) -> list[tuple[Value, float]]:
     sent: dict[Value, float] = {}
     shares: list[tuple[Value, float]] = []
     for member in box.members:
-        backward = member._backward
-        contributions = backward(look.grad(member)) if backward else [0.0] * len(member.parents)
-        for parent, share in zip(member.parents, contributions):
+        upstream = look.grad(member)
+        # The chain rule on each wire: what this member sends back to that input.
+        for parent, share in zip(member.parents, [upstream * local for local in member.partials]):
             if box.folded:
                 sent[parent] = sent.get(parent, 0.0) + share
             else:

@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 import scalargrad as sg
 from scalargrad import Value
 from scalargrad.compile import GraphChangedError, Tape, compile
-from scalargrad.engine import consumers_first, recipe, rules
+from scalargrad.engine import consumers_first, recipe
+from scalargrad.engine.rules import registered as rules
+from scalargrad.engine.value import identity
 
 # ---------------------------------------------------------------------------
 # Every way to make a node, with a plain-float reference for each.
@@ -52,6 +54,8 @@ OPS: dict[str, Op] = {
     "sub_c": Op(1, 1, lambda v, c: v[0] - c[0], lambda x, c: x[0] - c[0]),
     "rsub_c": Op(1, 1, lambda v, c: c[0] - v[0], lambda x, c: c[0] - x[0]),
     "neg": Op(1, 0, lambda v, c: -v[0], lambda x, c: -x[0]),
+    # The node jvp gives each input: the input itself, as a node of its own.
+    "identity": Op(1, 0, lambda v, c: identity(v[0]), lambda x, c: x[0]),
     "mul": Op(2, 0, lambda v, c: v[0] * v[1], lambda x, c: x[0] * x[1]),
     "mul_c": Op(1, 1, lambda v, c: v[0] * c[0], lambda x, c: x[0] * c[0]),
     "rmul_c": Op(1, 1, lambda v, c: c[0] * v[0], lambda x, c: c[0] * x[0]),

@@ -530,12 +530,26 @@ def test_repr_shows_label_data_and_grad() -> None:
     assert "-0.75" in plain and "grad" in plain
 
 
-def test_float_and_format_spec_use_data() -> None:
+def test_format_spec_uses_data() -> None:
     v = Value(2.5, label="w")
-    assert float(v) == 2.5
     assert f"{v:.3f}" == "2.500"
     assert f"{v:>8.2f}" == "    2.50"
-    assert math.sqrt(Value(9.0)) == 3.0  # anything taking a float takes a Value
+
+
+def test_a_value_is_not_silently_turned_into_a_float() -> None:
+    """math.exp(x) would fold e^x in as a constant: x * math.exp(x) would get gradient e, not 2e."""
+    x = Value(1.0, "x")
+    with pytest.raises(TypeError, match=r"x\.exp\(\) or scalargrad\.exp\(x\).*x\.data") as caught:
+        x * math.exp(x)  # type: ignore[arg-type]
+    assert "'x'" in str(caught.value)
+    with pytest.raises(TypeError, match="not a float"):
+        float(Value(2.5))
+    with pytest.raises(TypeError, match="not a float"):
+        math.sqrt(Value(9.0))  # type: ignore[arg-type]
+    # Staying in the graph gives the true derivative of x e^x at 1: 2e.
+    y = x * x.exp()
+    y.backward()
+    assert x.grad == pytest.approx(2 * math.e, rel=1e-15)
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
+import math
 from collections.abc import Callable, Sequence
 
-from scalargrad.engine import Value, grad, no_grad
+from scalargrad.engine.transforms import grad, points
+from scalargrad.engine.value import Value, _constant, no_grad
 
 
 class GradcheckError(AssertionError):
@@ -16,8 +17,10 @@ def numerical_grad(fn: Callable[..., Value], point: Sequence[float], eps: float 
     """Central differences ``(f(x + eps) - f(x - eps)) / 2 eps`` in each input.
 
     Its error shrinks with eps**2 (a one-sided difference only with eps), until
-    rounding in ``f`` takes over below about 1e-6.
+    rounding in ``f`` takes over below about 1e-6. A step that leaves ``f``'s
+    domain raises what ``f`` raises (``log`` of a negative: ValueError).
     """
+    eps = _positive(eps, "eps")
     result = []
     with no_grad():
         for i in range(len(point)):
@@ -41,18 +44,26 @@ def gradcheck(
     ``fn`` takes one Value per input and returns a Value. An input passes when
     ``|backprop - numerical| <= atol + rtol * |numerical|``. On a mismatch this
     raises `GradcheckError` with a row per input (backprop, numerical,
-    difference), or returns False when ``raise_on_failure=False``.
+    difference), or returns False when ``raise_on_failure=False``. A
+    finite-difference step outside ``fn``'s domain (``x ± eps`` below 0 for a
+    ``log``) is a failure too, reported with its reason.
     """
-    for x in inputs:
-        if not isinstance(x, Value | numbers.Real):
-            raise TypeError(f"gradcheck() needs Values or real numbers as inputs, got {type(x).__name__}: {x!r}")
-    point = [float(x) for x in inputs]
-    leaves = [Value(x, label=_label(inp, i)) for i, (inp, x) in enumerate(zip(inputs, point))]
+    eps = _positive(eps, "eps")
+    atol, rtol = _tolerance(atol, "atol"), _tolerance(rtol, "rtol")
+    leaves = points(inputs, "gradcheck")
     output = fn(*leaves)
     if not isinstance(output, Value):
         raise TypeError(f"gradcheck() needs fn to return a Value, got {type(output).__name__}")
     analytic = grad(output, leaves)
-    numeric = numerical_grad(fn, point, eps)
+    try:
+        numeric = numerical_grad(fn, [leaf.data for leaf in leaves], eps)
+    except (ArithmeticError, ValueError) as error:
+        if not raise_on_failure:
+            return False
+        raise GradcheckError(
+            f"gradcheck failed (eps={eps}): a central-difference step of ±{eps} leaves fn's domain: "
+            f"{type(error).__name__}: {error}. Check at a point further from the edge, or pass a smaller eps."
+        ) from None
     # `not <=` so that a NaN on either side counts as a mismatch.
     bad = [not abs(a - n) <= atol + rtol * abs(n) for a, n in zip(analytic, numeric)]
     if not any(bad):
@@ -69,9 +80,22 @@ def gradcheck(
     )
 
 
-def _label(inp: Value | float, i: int) -> str:
-    return inp.label if isinstance(inp, Value) and inp.label else f"x{i}"
+def _positive(x: object, what: str) -> float:
+    number = _constant(x)
+    if number is None or isinstance(x, bool) or not (0.0 < number < math.inf):
+        raise ValueError(f"gradcheck({what}={x!r}): the step must be a positive finite number, such as 1e-6")
+    return number
+
+
+def _tolerance(x: object, what: str) -> float:
+    number = _constant(x)
+    if number is None or isinstance(x, bool) or not (0.0 <= number < math.inf):
+        raise ValueError(f"gradcheck({what}={x!r}): a tolerance must be a finite number >= 0")
+    return number
 
 
 def _call(fn: Callable[..., Value], args: list[Value]) -> float:
-    return float(fn(*args).data)
+    out = fn(*args)
+    if not isinstance(out, Value):
+        raise TypeError(f"gradcheck() needs fn to return a Value, got {type(out).__name__}")
+    return out.data
