@@ -34,7 +34,7 @@ def write_checkpoint(path: StrPath, architecture: dict[str, Any], parameters: di
 
     # allow_nan=False: NaN and Infinity are not JSON; the caller names the offending parameter first.
     def write(temporary: Path) -> None:
-        with open(temporary, "x", encoding="utf-8") as f:
+        with open(temporary, "w", encoding="utf-8") as f:
             json.dump(document, f, indent=1, allow_nan=False)
 
     atomic_write(path, write)
