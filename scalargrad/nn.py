@@ -202,7 +202,7 @@ class Neuron(Module):
         self.nin = _positive_int(nin, "Neuron", "nin")
         self.activation = _activation(activation, "Neuron") if nonlin else "linear"
         self.expand = expand
-        self.name = name
+        self.name = _name(name, "Neuron")
         rng = _make_rng(seed, rng, "Neuron")
         prefix = f"{name}." if name else ""
         bound = init_bound(self.nin, self.activation)
@@ -273,7 +273,7 @@ class Layer(Module):
     ) -> None:
         self.nin = _positive_int(nin, "Layer", "nin")
         self.nout = _positive_int(nout, "Layer", "nout")
-        self.name = name
+        self.name = _name(name, "Layer")
         rng = _make_rng(seed, rng, "Layer")
         prefix = f"{name}." if name else ""
         self.neurons = [
@@ -413,6 +413,14 @@ def _positive_int(n: object, who: str, what: str) -> int:
     if n < 1:
         raise ValueError(f"{who}(): {what} must be at least 1, got {n}")
     return int(n)
+
+
+def _name(name: object, who: str) -> str:
+    # The name prefixes every label, and labels are str (Value refuses anything else, and diagrams need text);
+    # an int slipped through here used to fail only later, inside a drawing.
+    if not isinstance(name, str):
+        raise TypeError(f"{who}(name) needs a str, got {type(name).__name__}")
+    return name
 
 
 def _activation(activation: str | None, who: str) -> str:

@@ -411,3 +411,14 @@ def test_accuracy_and_argmax_read_a_values_number_without_float(monkeypatch: pyt
     assert accuracy([Value(0.5), Value(-1.0)], [1, 1]) == 0.5
     assert accuracy([[Value(0.1), Value(0.9)]], [1]) == 1.0
     assert argmax([Value(0.1), Value(0.9), Value(0.3)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "make"), [("Neuron", lambda name: Neuron(2, name=name)), ("Layer", lambda name: Layer(2, 3, name=name))]
+)
+@pytest.mark.parametrize("bad", [5, None, b"n", ["n"]])
+def test_a_name_that_is_not_a_str_is_refused_naming_the_argument(who: str, make: Any, bad: object) -> None:
+    # Labels must be str (Value(label=) refuses anything else); a name becomes every label's prefix.
+    with pytest.raises(TypeError, match=rf"^{who}\(name\) needs a str, got {type(bad).__name__}$"):
+        make(bad)
+    assert make("n").name == "n"
