@@ -22,8 +22,10 @@ importable from here too.
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -162,11 +164,7 @@ class Module:
         model's weights are then left as they were.
         """
         architecture, parameters = read_checkpoint(path)
-        if architecture != self.architecture():
-            raise ValueError(
-                f"{path}: the checkpoint holds {_describe(architecture)}, "
-                f"but this model is {_describe(self.architecture())}"
-            )
+        _check_architecture(path, architecture, self)
         try:
             self.load_state_dict(parameters)
         except ValueError as error:
@@ -450,6 +448,17 @@ def _some(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"{len(names)} ({shown}{more})"
+
+
+def _check_architecture(path: StrPath, saved: Mapping[str, Any], model: Module) -> None:
+    """Raise ValueError naming both if the architecture ``saved`` in ``path`` is not ``model``'s."""
+    # Compared as JSON has it: the file went through JSON, which keeps no tuples (a config's
+    # (2, 3) comes back as [2, 3]), so the model's own must go through it too.
+    own = json.loads(json.dumps(model.architecture()))
+    if saved != own:
+        raise ValueError(
+            f"{os.fspath(path)}: the checkpoint holds {_describe(saved)}, but this model is {_describe(own)}"
+        )
 
 
 def _describe(architecture: Mapping[str, Any]) -> str:
