@@ -153,8 +153,10 @@ def test_malformed_files_are_refused(tmp_path: Path) -> None:
     assert_refused(path, r"not a scalargrad checkpoint \(not UTF-8")
     write_json(path, [1, 2, 3])
     assert_refused(path, r'not a scalargrad checkpoint \(no "format": "scalargrad-checkpoint" field\)')
-    write_json(path, {"format": "scalargrad-checkpoint", "version": 2})
-    assert_refused(path, r"checkpoint version 2 is not supported \(this code reads 1\)")
+    write_json(path, {"format": "scalargrad-checkpoint", "version": 3})
+    assert_refused(path, r"checkpoint version 3 is not supported \(this code reads 1 and 2\)")
+    write_json(path, {"format": "scalargrad-checkpoint", "version": True})
+    assert_refused(path, r"checkpoint version True is not supported")
     write_json(path, {"format": "scalargrad-checkpoint", "version": 1, "architecture": "MLP", "parameters": {}})
     assert_refused(path, r'checkpoint has no valid "architecture"')
 
