@@ -60,6 +60,16 @@ def test_variables_not_in_the_expression_are_listed(capsys: pytest.CaptureFixtur
     assert "(not in the expression)" in out and table(out)["b"] == (7.0, 0.0)
 
 
+def test_fullwidth_and_other_compatibility_names_bind_as_python_reads_them(capsys: pytest.CaptureFixture[str]) -> None:
+    # Python reads the identifier ａ (fullwidth) in the expression as a (NFKC); the binding must match it.
+    assert main(["draw", "ａ*b", "ａ=3", "b=2"]) == 0
+    assert table(capsys.readouterr().out) == {"a": (3.0, 2.0), "b": (2.0, 3.0)}
+    assert main(["draw", "a*b", "ａ=3", "ｂ=2"]) == 0
+    assert table(capsys.readouterr().out) == {"a": (3.0, 2.0), "b": (2.0, 3.0)}
+    assert main(["draw", "a*2", "a=1", "ａ=2"]) == 2
+    assert "Python reads them as one name" in capsys.readouterr().err
+
+
 def test_output_named_out_when_a_variable_is_called_f(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", "f*g", "f=2", "g=3"]) == 0
     assert "out = f*g = 6" in capsys.readouterr().out
