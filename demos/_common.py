@@ -13,7 +13,7 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from scalargrad import Value
-from scalargrad.files import atomic_write
+from scalargrad.files import atomic_write, make_folder
 from scalargrad.nn import MLP
 
 #: The extra that installs what the demos draw and load with.
@@ -116,9 +116,8 @@ def add_compile_option(parser: argparse.ArgumentParser) -> None:
 
 def output_folder(text: str) -> Path:
     """``--out DIR``, made now, so that a bad folder fails before training rather than after it."""
-    path = Path(text)
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path = make_folder(text)  # the same helper as the command line's -o, so both make missing folders
     except OSError as error:
         raise argparse.ArgumentTypeError(f"cannot use {text!r} as the output folder: {error.strerror}") from None
     return path

@@ -23,6 +23,7 @@ from scalargrad import __version__
 from scalargrad.animate import animate_backward
 from scalargrad.engine import Value, backward_steps, consumers_first
 from scalargrad.expr import FUNCTIONS, ExpressionError, evaluate, parse_bindings
+from scalargrad.files import make_folder
 from scalargrad.viz import GraphvizNotFound, format_for, renderer_status, save
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
@@ -95,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
     )
     _expression_arguments(draw)
-    draw.add_argument("-o", "--output", type=Path, help="diagram file to write: .svg, .png, .pdf or .dot")
+    draw.add_argument(
+        "-o", "--output", type=Path, help="diagram file to write: .svg, .png, .pdf or .dot (missing folders are made)"
+    )
     draw.add_argument(
         "--style",
         choices=["nodes", "circuit"],
@@ -113,7 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
     )
     _expression_arguments(animate)
-    animate.add_argument("-o", "--output", type=Path, required=True, help="HTML file to write")
+    animate.add_argument(
+        "-o", "--output", type=Path, required=True, help="HTML file to write (missing folders are made)"
+    )
     animate.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
     animate.set_defaults(run=_animate)
 
@@ -184,10 +189,21 @@ def _check_output(args: argparse.Namespace, suffixes: Sequence[str] | None = Non
     except ValueError as error:
         print(f"scalargrad {args.command}: {error}", file=sys.stderr)
         return False
-    if not path.parent.is_dir():
-        print(f"scalargrad {args.command}: folder {str(path.parent)!r} does not exist", file=sys.stderr)
+    # A missing folder is made at write time, as the demos' --out makes theirs (scalargrad.files.make_folder),
+    # but not before the expression is accepted: a refused command leaves nothing behind. What can be
+    # seen now, a file where a folder should be, is refused now.
+    existing = next((folder for folder in (path.parent, *path.parent.parents) if folder.exists()), path.parent)
+    if not existing.is_dir():
+        _folder_error(args, f"{str(existing)!r} is not a folder")
         return False
     return True
+
+
+def _folder_error(args: argparse.Namespace, reason: str) -> None:
+    print(
+        f"scalargrad {args.command}: cannot use {str(args.output.parent)!r} as the output folder: {reason}",
+        file=sys.stderr,
+    )
 
 
 def _draw(args: argparse.Namespace) -> int:
@@ -220,7 +236,15 @@ def _animate(args: argparse.Namespace) -> int:
 
 
 def _write(args: argparse.Namespace, write: Callable[[], object]) -> int:
-    """Run ``write`` and turn its failures into a message and an exit status (1: no renderer, 2: bad input)."""
+    """Make the output's folder, run ``write``, and turn failures into a message and an exit status.
+
+    1: no renderer; 2: bad input, or an output path that cannot be written.
+    """
+    try:
+        make_folder(args.output.parent)
+    except OSError as error:
+        _folder_error(args, error.strerror or str(error))
+        return 2
     try:
         write()
     except GraphvizNotFound as error:
@@ -228,6 +252,11 @@ def _write(args: argparse.Namespace, write: Callable[[], object]) -> int:
         return 1
     except ValueError as error:
         print(f"scalargrad {args.command}: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(
+            f"scalargrad {args.command}: cannot write {str(args.output)!r}: {error.strerror or error}", file=sys.stderr
+        )
         return 2
     hint = " (open it in a browser; arrow keys step, Space plays)" if args.command == "animate" else ""
     print(f"\nwrote {args.output}{hint}")

@@ -20,6 +20,7 @@ import ast
 import keyword
 import math
 import operator
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -226,11 +227,18 @@ def _apply(node: ast.expr, args: list[Value | float], leaves: Mapping[str, Value
 
 
 def parse_bindings(items: Iterable[str]) -> dict[str, float]:
-    """``["a=2", "b=1"]`` -> ``{"a": 2.0, "b": 1.0}``, refusing anything unclear with `ExpressionError`."""
+    """``["a=2", "b=1"]`` -> ``{"a": 2.0, "b": 1.0}``, refusing anything unclear with `ExpressionError`.
+
+    Names are normalised as Python normalises identifiers (NFKC, PEP 3131):
+    Python reads ``ａ`` (fullwidth a) or ``ﬁ`` (a ligature) in the expression
+    as ``a`` and ``fi``, so ``ａ=1`` binds ``a``; otherwise no expression
+    could ever reach it. Two bindings that normalise to one name are refused.
+    """
     bindings: dict[str, float] = {}
+    given: dict[str, str] = {}  # normalised name -> the binding that set it, for the message
     for item in items:
         name, sep, text = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         if not sep:
             raise ExpressionError(f"bad variable binding {item!r}: write NAME=NUMBER, e.g. a=2")
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("__"):
@@ -238,7 +246,13 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
         if name in FUNCTIONS:
             raise ExpressionError(f"bad variable binding {item!r}: {name} is the name of a function")
         if name in bindings:
-            raise ExpressionError(f"bad variable binding {item!r}: {name} is bound twice")
+            written = item.partition("=")[0].strip()
+            if given[name].partition("=")[0].strip() == written:
+                raise ExpressionError(f"bad variable binding {item!r}: {written} is bound twice")
+            raise ExpressionError(
+                f"bad variable binding {item!r}: {written} is {name}, bound already by {given[name]!r} "
+                "(Python reads them as one name)"
+            )
         try:
             value = float(text.strip())
         except ValueError:
@@ -246,4 +260,5 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
         if math.isnan(value):
             raise ExpressionError(f"bad variable binding {item!r}: nan is not a usable value")
         bindings[name] = value
+        given[name] = item
     return bindings

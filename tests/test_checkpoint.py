@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 import scalargrad.checkpoint
-from scalargrad.nn import MLP, Layer, Neuron
+from scalargrad import Value
+from scalargrad.nn import MLP, Layer, Module, Neuron
 
 
 def model(seed: int = 0) -> MLP:
@@ -152,8 +153,10 @@ def test_malformed_files_are_refused(tmp_path: Path) -> None:
     assert_refused(path, r"not a scalargrad checkpoint \(not UTF-8")
     write_json(path, [1, 2, 3])
     assert_refused(path, r'not a scalargrad checkpoint \(no "format": "scalargrad-checkpoint" field\)')
-    write_json(path, {"format": "scalargrad-checkpoint", "version": 2})
-    assert_refused(path, r"checkpoint version 2 is not supported \(this code reads 1\)")
+    write_json(path, {"format": "scalargrad-checkpoint", "version": 3})
+    assert_refused(path, r"checkpoint version 3 is not supported \(this code reads 1 and 2\)")
+    write_json(path, {"format": "scalargrad-checkpoint", "version": True})
+    assert_refused(path, r"checkpoint version True is not supported")
     write_json(path, {"format": "scalargrad-checkpoint", "version": 1, "architecture": "MLP", "parameters": {}})
     assert_refused(path, r'checkpoint has no valid "architecture"')
 
@@ -232,3 +235,37 @@ def test_a_parameter_beyond_float_range_is_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"parameter 'layer1\.neuron0\.w0' must be a finite number"):
         net.load(path)
     assert net.state_dict() == before
+
+
+# ---------------------------------------------------------------------------
+# A custom Module whose config() holds tuples (JSON has only lists).
+# ---------------------------------------------------------------------------
+
+
+class Scaler(Module):
+    """``y = a * x + b`` per input, its shape given as a tuple (JSON turns tuples into lists)."""
+
+    def __init__(self, shape: tuple[int, int], start: float) -> None:
+        self.shape = shape
+        self.a = [Value(start + i) for i in range(shape[0])]
+        self.b = [Value(-start - i) for i in range(shape[1])]
+
+    def forward(self, x: float) -> list[Value]:
+        return [a * x + b for a, b in zip(self.a, self.b)]
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        return [*((f"a{i}", a) for i, a in enumerate(self.a)), *((f"b{i}", b) for i, b in enumerate(self.b))]
+
+    def config(self) -> dict[str, Any]:
+        return {"shape": self.shape, "nested": {"pairs": ((1, 2), (3, 4))}}
+
+
+def test_a_custom_module_with_tuples_in_its_config_loads_its_own_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "scaler.json"
+    Scaler((2, 2), start=1.5).save(path)
+    fresh = Scaler((2, 2), start=0.0)
+    fresh.load(path)
+    assert fresh.state_dict() == Scaler((2, 2), start=1.5).state_dict()
+    # The comparison still tells shapes apart, and names them as the file holds them.
+    with pytest.raises(ValueError, match=r"holds Scaler\(shape=\[2, 2\], .*but this model is Scaler\(shape=\[3, 2\]"):
+        Scaler((3, 2), start=0.0).load(path)

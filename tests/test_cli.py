@@ -60,6 +60,16 @@ def test_variables_not_in_the_expression_are_listed(capsys: pytest.CaptureFixtur
     assert "(not in the expression)" in out and table(out)["b"] == (7.0, 0.0)
 
 
+def test_fullwidth_and_other_compatibility_names_bind_as_python_reads_them(capsys: pytest.CaptureFixture[str]) -> None:
+    # Python reads the identifier ａ (fullwidth) in the expression as a (NFKC); the binding must match it.
+    assert main(["draw", "ａ*b", "ａ=3", "b=2"]) == 0
+    assert table(capsys.readouterr().out) == {"a": (3.0, 2.0), "b": (2.0, 3.0)}
+    assert main(["draw", "a*b", "ａ=3", "ｂ=2"]) == 0
+    assert table(capsys.readouterr().out) == {"a": (3.0, 2.0), "b": (2.0, 3.0)}
+    assert main(["draw", "a*2", "a=1", "ａ=2"]) == 2
+    assert "Python reads them as one name" in capsys.readouterr().err
+
+
 def test_output_named_out_when_a_variable_is_called_f(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", "f*g", "f=2", "g=3"]) == 0
     assert "out = f*g = 6" in capsys.readouterr().out
@@ -76,7 +86,7 @@ def test_output_named_out_when_a_variable_is_called_f(capsys: pytest.CaptureFixt
         (["draw", "a+1", "a"], "NAME=NUMBER"),
         (["draw", "log(a)", "a=0"], "cannot evaluate"),
         (["draw", "a", "a=1", "-o", "graph.jpg"], ".svg, .png, .pdf or .dot"),
-        (["draw", "a", "a=1", "-o", "no/such/folder/g.svg"], "does not exist"),
+        (["draw", "a+b", "a=1", "-o", "no/such/folder/g.svg"], "unknown name 'b'"),  # no folder made
         (["animate", "a*a", "a=1", "-o", "steps.svg"], ".html"),
         (["animate", "open('x')", "a=1", "-o", "steps.html"], "call of 'open'"),
     ],
@@ -89,6 +99,61 @@ def test_refusals_exit_2_with_a_message_and_write_nothing(
     captured = capsys.readouterr()
     assert message in captured.err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_draw_creates_a_missing_output_folder_as_demo_out_does(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "deeper" / "g.dot"
+    assert main(["draw", "(a+b)*(b+1)", "a=2", "b=1", "-o", str(path)]) == 0
+    assert path.read_text().startswith("digraph scalargrad {")
+    # The demos' --out goes through the same helper, so the two cannot drift apart.
+    common = demo_common()
+    assert common.output_folder(str(tmp_path / "demo" / "out")) == tmp_path / "demo" / "out"
+    assert (tmp_path / "demo" / "out").is_dir()
+
+
+@needs_dot
+def test_animate_creates_a_missing_output_folder(tmp_path: Path) -> None:
+    path = tmp_path / "pages" / "steps.html"
+    assert main(["animate", "a*b", "a=2", "b=3", "-o", str(path)]) == 0
+    assert path.is_file()
+
+
+@pytest.mark.parametrize("command", [["draw", "a*b", "a=1", "b=2"], ["animate", "a*b", "a=1", "b=2"]])
+def test_a_file_in_the_way_of_the_output_folder_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    suffix = ".html" if command[0] == "animate" else ".dot"
+    assert main([*command, "-o", str(blocker / "sub" / f"g{suffix}")]) == 2
+    captured = capsys.readouterr()
+    assert "cannot use" in captured.err and "as the output folder" in captured.err and "a-file" in captured.err
+    assert captured.out == ""  # refused before evaluating anything
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+
+
+def test_a_folder_that_cannot_be_created_is_reported_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Tests run as root, where a read-only parent does not stop mkdir; so mkdir fails as it would there.
+    def refuse(self: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "new" / "g.dot")]) == 2
+    assert "as the output folder: Permission denied" in capsys.readouterr().err
+    monkeypatch.undo()
+    (tmp_path / "taken.dot").mkdir()  # a folder where the file should go
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(tmp_path / "taken.dot")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def demo_common() -> types.ModuleType:
+    runner = pytest.importorskip("scalargrad.demo_runner")
+    runner.demos_package()
+    import importlib
+
+    return importlib.import_module(f"{runner.PACKAGE}._common")
 
 
 @pytest.mark.parametrize("command", [[], ["draw"], ["animate"], ["demo"], ["doctor"]])

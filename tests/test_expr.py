@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import math
@@ -169,6 +170,28 @@ def test_bindings() -> None:
             parse_bindings([bad])
     with pytest.raises(ExpressionError, match="bound twice"):
         parse_bindings(["a=1", "a=2"])
+
+
+@pytest.mark.parametrize("name", ["ａ", "ｘ１", "ﬁt", "ℌ", "µ", "Ａｂｃ"])
+def test_binding_names_are_normalised_as_python_normalises_identifiers(name: str) -> None:
+    # The oracle is Python's own parser: the name an identifier in an expression becomes.
+    python_name = ast.parse(name, mode="eval").body
+    assert isinstance(python_name, ast.Name) and python_name.id != name
+    assert parse_bindings([f"{name}=2"]) == {python_name.id: 2.0}
+    out, leaves = evaluate(name + " * 3", parse_bindings([f"{name}=2"]))
+    assert out.data == 6.0 and list(leaves) == [python_name.id]
+
+
+def test_two_bindings_of_one_normalised_name_are_refused() -> None:
+    with pytest.raises(
+        ExpressionError, match=r"'ａ=2': ａ is a, bound already by 'a=1' \(Python reads them as one name\)"
+    ):
+        parse_bindings(["a=1", "ａ=2"])
+    with pytest.raises(ExpressionError, match=r"'ｘ１=2': ｘ１ is x1, bound already by 'x1=1'"):
+        parse_bindings(["x1=1", "ｘ１=2"])
+    for bad, why in [("ｌａｍｂｄａ=1", "not a plain variable name"), ("ｅｘｐ=1", "name of a function")]:
+        with pytest.raises(ExpressionError, match=why):
+            parse_bindings([bad])
 
 
 def test_deep_but_legal_nesting_evaluates_without_recursion() -> None:

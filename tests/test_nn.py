@@ -14,6 +14,7 @@ from scalargrad import Value, grad
 from scalargrad.engine import consumers_first
 from scalargrad.nn import MLP, Layer, Module, Neuron, accuracy, cross_entropy, init_bound, mse_loss
 from scalargrad.optim import Adam
+from scalargrad.train import argmax
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "nn.md"
 
@@ -365,3 +366,59 @@ def test_numpy_rows_and_labels_work_as_inputs() -> None:
     assert loss.data == cross_entropy(out, 2).data
     best = max(range(3), key=lambda k: out[k].data)
     assert accuracy([out, out], np.array([best, (best + 1) % 3])) == 0.5
+
+
+NAN = math.nan
+
+
+def test_accuracy_counts_a_nan_output_as_wrong() -> None:
+    # A diverged model outputs NaN; it predicts nothing, whatever the label.
+    assert accuracy([NAN], [-1]) == 0.0
+    assert accuracy([NAN], [1]) == 0.0
+    assert accuracy([Value(NAN), Value(1.0)], [0, 1]) == 0.5
+    assert accuracy([[NAN, 1.0]], [0]) == 0.0
+    assert accuracy([[NAN, 1.0]], [1]) == 0.0
+    assert accuracy([[1.0, Value(NAN), 0.0], [0.0, 2.0, 1.0]], [0, 1]) == 0.5
+    # Infinities are numbers: they still predict.
+    assert accuracy([math.inf, -math.inf, [0.0, math.inf]], [1, -1, 1]) == 1.0
+
+
+def test_accuracy_of_a_diverged_model_is_zero() -> None:
+    model = MLP(2, [4, 3], seed=0)
+    for p in model.parameters():
+        p.data = NAN
+    outputs = [model([0.5, -1.0]), model([2.0, 0.0])]
+    assert accuracy(outputs, [0, 2]) == 0.0
+
+
+def test_argmax_puts_nan_first_as_numpy_and_pytorch_do() -> None:
+    np = pytest.importorskip("numpy")
+    rng = random.Random(3)
+    for _ in range(200):
+        row = [
+            rng.choice([NAN, rng.choice([-1.0, 0.0, 1.0, 2.0]), rng.uniform(-3, 3)]) for _ in range(rng.randint(1, 5))
+        ]
+        assert argmax(row) == int(np.argmax(row)), row
+        assert argmax([Value(x) for x in row]) == int(np.argmax(row)), row
+
+
+def test_accuracy_and_argmax_read_a_values_number_without_float(monkeypatch: pytest.MonkeyPatch) -> None:
+    # float(Value) is about to raise TypeError (so that math.exp(v) cannot cut the graph silently).
+    def refuse(self: Value) -> float:
+        raise TypeError("float() of a Value")
+
+    monkeypatch.setattr(Value, "__float__", refuse)
+    assert accuracy([Value(0.5), Value(-1.0)], [1, 1]) == 0.5
+    assert accuracy([[Value(0.1), Value(0.9)]], [1]) == 1.0
+    assert argmax([Value(0.1), Value(0.9), Value(0.3)]) == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "make"), [("Neuron", lambda name: Neuron(2, name=name)), ("Layer", lambda name: Layer(2, 3, name=name))]
+)
+@pytest.mark.parametrize("bad", [5, None, b"n", ["n"]])
+def test_a_name_that_is_not_a_str_is_refused_naming_the_argument(who: str, make: Any, bad: object) -> None:
+    # Labels must be str (Value(label=) refuses anything else); a name becomes every label's prefix.
+    with pytest.raises(TypeError, match=rf"^{who}\(name\) needs a str, got {type(bad).__name__}$"):
+        make(bad)
+    assert make("n").name == "n"
