@@ -448,3 +448,92 @@ def test_without_torch_the_calls_say_how_to_install_it(call: str) -> None:
     function = "to_torch" if "to_torch" in call else "from_torch"
     assert done.stdout.startswith(f"ImportError MLP.{function}() needs PyTorch, which is not installed")
     assert "pip install 'scalargrad[torch]'" in done.stdout
+
+
+# ---------------------------------------------------------------------------
+# docs/torch.md and docs/torch_moons.py: the page's code runs, and its numbers hold.
+# ---------------------------------------------------------------------------
+
+PAGE = ROOT / "docs" / "torch.md"
+
+
+def load_torch_moons(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """docs/torch_moons.py as a module (it is a script, not part of a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("torch_moons", ROOT / "docs" / "torch_moons.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "torch_moons", module)  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_docs_page_examples_print_what_the_page_says() -> None:
+    import doctest
+
+    failures, tried = doctest.testfile(str(PAGE), module_relative=False, optionflags=doctest.ELLIPSIS)
+    assert tried >= 12
+    assert failures == 0
+
+
+def test_docs_page_trains_both_models_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's plain python blocks, run in order as one script: 100 steps on each side, full size."""
+    import re
+
+    monkeypatch.syspath_prepend(str(ROOT))  # `from demos._data import ...`, as from the repository root
+    blocks = re.findall(r"^```python\n(.*?)^```$", PAGE.read_text(encoding="utf-8"), flags=re.S | re.M)
+    script = [block for block in blocks if not block.lstrip().startswith(">>>")]
+    assert len(script) == 4
+    namespace: dict[str, Any] = {"__name__": "docs_torch_md"}
+    for i, block in enumerate(script):
+        exec(compile(block, f"docs/torch.md, script block {i + 1}", "exec"), namespace)
+    # The page's own asserts ran; these restate the claims its text makes.
+    assert len(namespace["losses"]) == len(namespace["losses_t"]) == 100
+    assert namespace["accuracy"] == namespace["accuracy_t"] == 1.0
+    assert namespace["gap"] < 1e-12
+    assert round(namespace["losses"][-1], 4) == 0.0188
+
+
+def test_torch_moons_script_agrees_step_by_step_and_is_the_moons_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    script = load_torch_moons(monkeypatch)
+    result = script.compare(steps=5)
+    assert len(result.losses_scalargrad) == len(result.losses_torch) == 5
+    assert result.max_relative_loss_difference < 1e-13  # measured: about 1e-15
+    assert result.max_weight_difference < 1e-13
+    assert result.accuracy_scalargrad == result.accuracy_torch
+    # The scalargrad side is the moons demo's run: the demo's own training code gives the same losses.
+    from scalargrad import demo_runner
+
+    demo_runner.demos_package()
+    import importlib
+
+    run = importlib.import_module(f"{demo_runner.PACKAGE}.moons").train(steps=5, show=False)
+    for a, b in zip(result.losses_scalargrad, run.losses):
+        assert abs(a - b) <= 1e-12 * abs(b)
+    assert result.accuracy_scalargrad == run.final_accuracy
+    # Steps 1 and 2 do not depend on the run's length (the rate of step 0 is 1.0 however many steps follow),
+    # so the page's table must show exactly these two lines.
+    page = PAGE.read_text(encoding="utf-8")
+    for line in script.report(result).splitlines()[1:3]:
+        assert line in page
+
+
+def test_torch_moons_script_sees_float32_drift(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check is not vacuous: PyTorch in float32 is visibly off, by what float32 rounding gives."""
+    script = load_torch_moons(monkeypatch)
+    result = script.compare(steps=3, dtype=torch.float32)
+    assert 1e-9 < result.max_relative_loss_difference < 1e-5
+
+
+def test_torch_moons_script_main_prints_and_checks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = load_torch_moons(monkeypatch)
+    threads = torch.get_num_threads()
+    try:
+        assert script.main(["--steps", "2", "--points", "20", "--width", "4"]) == 0
+    finally:
+        torch.set_num_threads(threads)  # main() runs PyTorch on one thread
+    out = capsys.readouterr().out
+    assert "largest loss difference over 2 steps" in out and "training accuracy: scalargrad" in out
