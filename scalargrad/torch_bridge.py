@@ -59,6 +59,7 @@ def to_torch(model: MLP, dtype: torch.dtype | None = None) -> torch.nn.Sequentia
     about 7 significant digits. The copy is independent: training one model
     leaves the other as it was. Building it does not draw from PyTorch's random
     generator (the layers are not initialised before the weights are copied in).
+    The layers are on the CPU; ``net.to(device)`` moves them.
     """
     try:
         import torch

@@ -368,6 +368,14 @@ def test_from_torch_wants_a_sequential(argument: Any, message: str) -> None:
         MLP.from_torch(argument)
 
 
+def test_the_module_function_to_torch_wants_an_mlp() -> None:
+    from scalargrad.nn import Layer
+    from scalargrad.torch_bridge import to_torch
+
+    with pytest.raises(TypeError, match=r"^to_torch\(\): needs a scalargrad MLP, got Layer$"):
+        to_torch(Layer(2, 3, seed=0))  # type: ignore[arg-type]
+
+
 def test_to_torch_wants_a_floating_point_torch_dtype() -> None:
     model = MLP(2, [1], seed=0)
     with pytest.raises(TypeError, match=r"dtype must be a torch\.dtype such as torch\.float64, got 'float64'"):
