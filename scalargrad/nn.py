@@ -30,7 +30,7 @@ import numbers
 import os
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from scalargrad.checkpoint import read_checkpoint, read_training_checkpoint, write_checkpoint
 from scalargrad.engine import Value, dot
@@ -47,6 +47,9 @@ from scalargrad.losses import (
 )
 from scalargrad.optim import Optimizer
 from scalargrad.train import accuracy
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "MLP",
@@ -461,6 +464,26 @@ class MLP(Module):
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation}
+
+    def to_torch(self, dtype: torch.dtype | None = None) -> torch.nn.Sequential:
+        """The same network as a ``torch.nn.Sequential`` with a copy of these weights, float64 by default.
+
+        Linear layers, each hidden one followed by ``torch.nn.ReLU``, ``Tanh`` or
+        ``Sigmoid``. Imports PyTorch; see `scalargrad.torch_bridge.to_torch`.
+        """
+        from scalargrad.torch_bridge import to_torch
+
+        return to_torch(self, dtype)
+
+    @classmethod
+    def from_torch(cls, seq: torch.nn.Sequential) -> Self:
+        """The MLP a ``torch.nn.Sequential`` of Linear layers and ReLU/Tanh/Sigmoid describes, with its weights.
+
+        Imports PyTorch; see `scalargrad.torch_bridge.from_torch` for the shapes it accepts.
+        """
+        from scalargrad.torch_bridge import from_torch
+
+        return from_torch(seq, cls)
 
     def __repr__(self) -> str:
         return f"MLP({self.nin}, {self.nouts}, activation={self.activation!r})"

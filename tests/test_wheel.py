@@ -135,3 +135,11 @@ def test_installed_wheel_trains_without_extras_and_names_what_is_missing(venv: P
     done = run_in(venv, tmp_path, "-m", "scalargrad.demo_runner", "digits", "--no-plot")
     assert done.returncode == 1
     assert "scikit-learn is not installed" in done.stderr
+
+
+def test_installed_wheel_without_torch_says_how_to_get_it(venv: Path, tmp_path: Path) -> None:
+    # The bare venv has no torch: scalargrad imports and trains without it, and the bridge names the extra.
+    done = run_in(venv, tmp_path, "-c", "from scalargrad.nn import MLP; MLP(2, [3, 1], seed=0).to_torch()")
+    assert done.returncode == 1
+    assert "ImportError: MLP.to_torch() needs PyTorch, which is not installed" in done.stderr
+    assert "pip install 'scalargrad[torch]'" in done.stderr
