@@ -6,7 +6,7 @@ hinge loss + L2, forward + backward + SGD. The contenders:
 
 - micrograd 0.1.0, a ``*`` and ``+`` node per weight (its own MLP style);
 - scalargrad eager, one ``dot`` node per neuron, the graph rebuilt every step;
-- scalargrad compiled: the same graph recorded once by `scalargrad.compile.compile`
+- scalargrad compiled: the same graph recorded once by `scalargrad.compile`
   and replayed (forward, then backward into the parameters);
 - plain floats: the same network's forward and backward written out by hand,
   no graph at all. This is the floor a pure-Python engine can approach.
@@ -28,7 +28,7 @@ import micrograd.engine
 from bench_engine import make_points, make_weights, measure, mlp_dot, mlp_primitive, moons_loss, moons_step, parameters
 
 import scalargrad
-from scalargrad.compile import compile as compile_tape
+from scalargrad.replay import compile as compile_tape
 
 LEARNING_RATE = 0.01
 L2 = 1e-4

@@ -8,8 +8,6 @@ train tiny networks with `scalargrad.nn` and `scalargrad.optim`.
 
 from scalargrad import examples, nn, optim
 from scalargrad.animate import animate_backward
-from scalargrad.compile import GraphChangedError, Tape
-from scalargrad.compile import compile as compile
 from scalargrad.engine import (
     GradcheckError,
     Value,
@@ -37,6 +35,8 @@ from scalargrad.engine import (
     tanh,
 )
 from scalargrad.engine import sum as sum
+from scalargrad.replay import GraphChangedError, Tape
+from scalargrad.replay import compile as compile
 from scalargrad.viz import GraphvizNotFound, draw_dot
 
 __version__ = "0.1.0"

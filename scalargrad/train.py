@@ -31,7 +31,7 @@ bit-for-bit what eager training gives (the tests hold the helper to that).
 Compile only what replays faithfully (see `scalargrad.compile` and
 docs/compile.md): neither the graph's shape nor its folded constants may depend
 on the numbers. ``check_every=N`` rebuilds the graph every N steps and raises
-`scalargrad.compile.GraphChangedError` if it moved away from the tape, a cheap
+`scalargrad.GraphChangedError` if it moved away from the tape, a cheap
 guard while developing.
 """
 
@@ -43,10 +43,10 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from scalargrad.compile import Tape
-from scalargrad.compile import compile as compile_tape
 from scalargrad.engine import Value
 from scalargrad.optim import Optimizer
+from scalargrad.replay import Tape
+from scalargrad.replay import compile as compile_tape
 
 __all__ = ["TrainingStep", "accuracy", "argmax", "input_leaves", "load_rows", "one_hot"]
 

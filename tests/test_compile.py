@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 
 import scalargrad as sg
 from scalargrad import Value
-from scalargrad.compile import GraphChangedError, Tape, compile
 from scalargrad.engine import consumers_first, recipe
 from scalargrad.engine.rules import registered as rules
 from scalargrad.engine.value import identity
+from scalargrad.replay import GraphChangedError, Tape, compile
 
 # ---------------------------------------------------------------------------
 # Every way to make a node, with a plain-float reference for each.
@@ -556,6 +556,38 @@ def test_check_rejects_new_input_values() -> None:
         return Value(x) * 2  # a fresh input leaf: replay would never see its number
 
     tape = compile(build(1.0))
-    tape.check(build(1.0))  # same number: harmless
     with pytest.raises(GraphChangedError, match=r"Set \.data on the recorded leaves"):
         tape.check(build(2.0))
+    # The same number is no excuse: the next change to it would go unseen by the tape.
+    with pytest.raises(GraphChangedError, match=r"Set \.data on the recorded leaves"):
+        tape.check(build(1.0))
+
+
+def test_check_rejects_a_parameter_replaced_by_a_new_value_of_the_same_number() -> None:
+    """Issue 13: replay kept reading the old parameter (2.0 where eager gives 10.0), and check() let it pass."""
+    params = {"w": Value(1.0, "w")}
+    x = Value(2.0, "x")
+
+    def build() -> Value:
+        return params["w"] * x
+
+    tape = compile(build(), rebuild=build)
+    params["w"] = Value(1.0, "w")  # a new Value holding the same number
+    with pytest.raises(GraphChangedError, match=r"leaf \d+ of the new graph is a new Value"):
+        tape.check()
+    params["w"].data = 5.0  # what the silent acceptance led to: eager gives 10, the tape 2
+    assert build().data == 10.0 and tape.forward() == 2.0
+
+
+def test_check_accepts_the_constants_the_engine_makes_for_plain_numbers() -> None:
+    x = Value(-1.5, "x")
+
+    def build() -> Value:
+        # maximum() and logsumexp() make a leaf for each plain number, afresh in every build.
+        return sg.maximum(x, 0.0) + sg.logsumexp([x, 2.0]) + sg.dot([x, 3.0], [0.5, x])
+
+    tape = compile(build(), rebuild=build)
+    tape.check()
+    x.data = 4.0
+    tape.check()
+    assert tape.forward() == build().data

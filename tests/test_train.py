@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from scalargrad import Value, dot
-from scalargrad.compile import GraphChangedError
+from scalargrad import GraphChangedError, Value, dot
 from scalargrad.losses import mse_loss
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD, Adam

@@ -262,8 +262,25 @@ def _lift(x: Operand, name: str) -> Value:
         return x
     c = _constant(x)
     if c is not None:
-        return Value(c)
+        return constant(c)
     raise TypeError(f"{name}() needs Values or real numbers, got {type(x).__name__}: {x!r}")
+
+
+def constant(c: float) -> Value:
+    """A leaf the engine makes for a plain number where an op needs a Value (``maximum(x, 0.0)``).
+
+    It keeps its number in ``_const`` too, which no other leaf has: compiled
+    replay writes it into the code as a number, and `Tape.check` accepts a
+    fresh one from each build, where a new Value of the user's own is a changed graph.
+    """
+    leaf = Value(c)
+    leaf._const = (leaf.data,)
+    return leaf
+
+
+def is_constant(node: Value) -> bool:
+    """Whether ``node`` is a leaf the engine made for a plain number (see `constant`)."""
+    return not node.parents and bool(node._const)
 
 
 # ---------------------------------------------------------------------------
@@ -350,7 +367,7 @@ def sum(values: Iterable[Operand], start: float = 0.0) -> Value:
         else:
             const += _number(v, "sum", "a term")
     if not parents:
-        return Value(const)
+        return constant(const)
     return _apply(ops.sum_, tuple(parents), tuple([p.data for p in parents]), (const,))
 
 
@@ -376,7 +393,7 @@ def dot(ws: Sequence[Operand], xs: Sequence[Operand], bias: Operand = 0.0) -> Va
     else:
         const += _number(bias, "dot", "bias")
     if not pairs and not extra:
-        return Value(const)
+        return constant(const)
     if all(isinstance(w, Value) and not isinstance(x, Value) for w, x in pairs):
         return _weighted(pairs, extra, const, swap=False)
     if all(isinstance(x, Value) and not isinstance(w, Value) for w, x in pairs):
