@@ -41,12 +41,15 @@ import math
 import numbers
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from scalargrad.engine import Value
 from scalargrad.optim import Optimizer
 from scalargrad.replay import Tape
 from scalargrad.replay import compile as compile_tape
+
+if TYPE_CHECKING:
+    from scalargrad.replay.batched import BatchedTape
 
 __all__ = ["TrainingStep", "accuracy", "argmax", "input_leaves", "load_rows", "one_hot"]
 
@@ -80,6 +83,14 @@ class TrainingStep:
     when the building code branches on ``.data`` or folds a number that
     changes into an op. It costs one eager build per check; in eager mode
     there is nothing to check and it is ignored.
+
+    ``batch=[x0, x1, ...]`` trains on a whole batch at NumPy speed
+    (`scalargrad.replay.batched`): ``build_loss()`` then builds the loss of
+    *one* example from those leaves, and each call ``step(columns)`` takes a
+    column of numbers per batch leaf, replays the example's graph over all of
+    them, and backpropagates the mean loss, which it returns. `outputs` are
+    then NumPy arrays, one value per example, of whatever ``build_loss``
+    returned beside the loss (a Value or a list of them).
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class TrainingStep:
         compile: bool = True,
         check_every: int | None = None,
         sync: bool = False,
+        batch: Sequence[Value] | None = None,
     ) -> None:
         if not callable(build_loss):
             raise TypeError(f"TrainingStep(): build_loss must be a function returning the loss, got {build_loss!r}")
@@ -99,23 +111,33 @@ class TrainingStep:
             isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1
         ):
             raise ValueError(f"TrainingStep(): check_every must be a whole number >= 1 or None, got {check_every!r}")
+        if batch is not None and (not compile or check_every is not None or sync):
+            raise ValueError("TrainingStep(batch=...) always replays, and takes no compile=False, check_every or sync")
+        self.batch = None if batch is None else list(batch)
         self.build_loss = build_loss
         self.optimizer = optimizer
         self.compiled = bool(compile)
         self.check_every = check_every
         self.sync = sync
         #: The recorded graph (compiled mode, after the first step), else None.
-        self.tape: Tape | None = None
+        self.tape: Tape | BatchedTape | None = None
         #: The loss Value of the graph that ran last: the recorded one when compiled, the latest build when eager.
         self.loss: Value | None = None
         #: What ``build_loss`` returned beside the loss, from the same build as `loss` (None if only a loss).
         self.outputs: Any = None
         #: Steps taken so far.
         self.steps = 0
+        self._shown: Any = None  # what build_loss returned beside the loss, in batch mode
 
-    def __call__(self) -> float:
-        """Take one step and return the loss before the update."""
-        if self.compiled:
+    def __call__(self, columns: Sequence[Sequence[float]] | None = None) -> float:
+        """Take one step and return the loss before the update (with ``batch``: on ``columns``, the mean loss)."""
+        if (columns is None) != (self.batch is None):
+            raise TypeError(
+                "TrainingStep: a step takes columns (one per batch leaf) exactly when it was made with batch=[...]"
+            )
+        if columns is not None:
+            value = self._replay_batch(columns)
+        elif self.compiled:
             value = self._replay()
         else:
             self.loss, self.outputs = self._build()
@@ -132,13 +154,30 @@ class TrainingStep:
             self.loss, self.outputs = self._build()
             self.tape = compile_tape(self.loss)
         elif self.check_every is not None and self.steps % self.check_every == 0:
-            self.tape.check(self._build()[0])
-        value = self.tape.forward()
+            cast(Tape, self.tape).check(self._build()[0])
+        tape = cast(Tape, self.tape)
+        value = tape.forward()
         self.optimizer.zero_grad()
-        self.tape.backward()
+        tape.backward()
         if self.sync:
-            self.tape.sync()
+            tape.sync()
         return value
+
+    def _replay_batch(self, columns: Sequence[Sequence[float]]) -> float:
+        """The example's graph over the whole batch: forward, zero_grad, backward of the mean loss."""
+        if self.tape is None:
+            self.loss, self._shown = self._build()
+            self.tape = compile_tape(self.loss, batch=self.batch or [])
+        tape = cast("BatchedTape", self.tape)
+        losses = tape.forward(columns)
+        self.optimizer.zero_grad()
+        tape.backward(reduce="mean")
+        shown = self._shown
+        if isinstance(shown, Value):
+            self.outputs = tape.values(shown)
+        elif isinstance(shown, list | tuple):
+            self.outputs = [tape.values(v) for v in shown]
+        return float(losses.mean())
 
     def _build(self) -> tuple[Value, Any]:
         built = self.build_loss()

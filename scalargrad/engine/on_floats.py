@@ -10,14 +10,17 @@ limits, infinite or zero, where a slope is vertical or flat.
 from __future__ import annotations
 
 import math
+import operator
 from builtins import abs as abs
 from builtins import sum as total
+from collections.abc import Sequence
 
 __all__ = [
     "abs",
     "at_least",
     "at_most",
     "cos",
+    "dot",
     "equal",
     "exp",
     "is_infinite",
@@ -117,6 +120,11 @@ def equal(a: float, b: float) -> bool:
 def where(decision: bool, this: object, that: object) -> object:
     """``this`` if ``decision`` else ``that`` (both already computed: a batch needs both)."""
     return this if decision else that
+
+
+def dot(a: Sequence[float], b: Sequence[float], start: float) -> float:
+    """``start + a[0] b[0] + a[1] b[1] + ...``, added in that order (Python's ``sum``, in C)."""
+    return total(map(operator.mul, a, b), start)
 
 
 def largest(xs: tuple[float, ...] | list[float]) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -105,6 +106,12 @@ where = on_floats.where
 def largest(xs: Sequence[Num]) -> float:
     """The largest number (a plain float: a shift, outside the graph), NaN if any is NaN."""
     return on_floats.largest([_data(x) for x in xs])
+
+
+def dot(a: Sequence[Num], b: Sequence[Num], start: Num) -> Num:
+    """The sum of products as Values: a ``*`` node per pair and one n-ary sum."""
+    products = list(map(operator.mul, a, b))
+    return total([*products, start], 0.0) if isinstance(start, Value) else total(products, start)
 
 
 def total(xs: Iterable[Num], start: float) -> Num:

@@ -30,7 +30,6 @@ the shared tuples below, so they allocate nothing for their derivative.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
@@ -285,7 +284,7 @@ def dot(x: Sequence[Num], c: tuple[float, ...], m: Any) -> Local:
     partials: list[Num] = [1.0] * len(x)
     partials[0:n:2] = b
     partials[1:n:2] = a
-    return m.total(map(operator.mul, a, b), m.total(x[n:], c[0])), partials
+    return m.dot(a, b, m.total(x[n:], c[0])), partials
 
 
 @rule("dot")
@@ -296,7 +295,7 @@ def lincomb(x: Sequence[Num], c: tuple[float, ...], m: Any) -> Local:
     inputs): d/dx_i = k_i.
     """
     coefs = c[: len(x)]
-    return m.total(map(operator.mul, x, coefs), c[-1]), coefs
+    return m.dot(x, coefs, c[-1]), coefs
 
 
 @rule("logsumexp")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,6 +31,7 @@ from scalargrad.engine.rules import Rule
 Operand: TypeAlias = "Value | float | int"
 
 _recording: ContextVar[bool] = ContextVar("scalargrad_recording", default=True)
+_WRITING = threading.Lock()
 
 
 def _operator(rule: Rule | None, const_rule: Rule) -> Callable[[Value, Operand], Value]:
@@ -171,11 +173,14 @@ class Value:
             raise TypeError(f"backward(grad) needs a real number, got {type(grad).__name__}")
         grads = {self: seed}
         backpropagate(consumers_first(self), _PARENTS, _PARTIALS, grads)
-        for node, g in grads.items():
-            if node.parents:
-                node.grad = g
-            else:
-                node.grad += g
+        # The sweep kept its sums to itself; writing them in is the only step that touches the
+        # graph, so backward() calls from several threads on one graph add up as if taken in turn.
+        with _WRITING:
+            for node, g in grads.items():
+                if node.parents:
+                    node.grad = g
+                else:
+                    node.grad += g
 
     def detach(self) -> Value:
         """A new leaf with the same data and label, cut off from this graph."""
@@ -216,6 +221,9 @@ def _apply(rule: Rule, parents: tuple[Value, ...], args: tuple[float, ...], cons
         data, partials = rule(args, const, on_floats)
     except (ArithmeticError, ValueError) as error:
         _fail(error, rule, parents, const)
+    except TypeError:
+        _check_data(rule, parents, const)
+        raise
     out = Value.__new__(Value)
     out.data = data
     out.grad = 0.0
@@ -246,6 +254,17 @@ def _fail(error: Exception, rule: Rule, parents: tuple[Value, ...], const: tuple
     """Re-raise ``error`` as the same type, naming the op and its inputs."""
     inputs = ", ".join(f"{p.label}={p.data!r}" if p.label else repr(p.data) for p in parents)
     raise type(error)(f"op {ops.symbol(rule, const)!r} on {inputs}: {error}") from None
+
+
+def _check_data(rule: Rule, parents: tuple[Value, ...], const: tuple[float, ...]) -> None:
+    """Name the input whose ``.data`` is not a number (set by hand: ``x.data = "3"``), if one is."""
+    for p in parents:
+        if _constant(p.data) is None:
+            name = repr(p.label) if p.label else repr(p)
+            raise TypeError(
+                f"op {ops.symbol(rule, const)!r}: input {name} holds {type(p.data).__name__} {p.data!r} in .data; "
+                "a Value's data must be a real number"
+            ) from None
 
 
 def _constant(x: object) -> float | None:

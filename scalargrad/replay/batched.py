@@ -49,6 +49,7 @@ class BatchedTape:
         self._values: tuple[Any, ...] | None = None
         self._extras: tuple[Any, ...] = ()
         self._size = 0
+        self._slots: dict[int, int] | None = None  # id(Value) -> slot, made when `values` is first asked
 
     def __len__(self) -> int:
         """The number of ops per example (each runs once per pass, on the whole batch)."""
@@ -101,6 +102,18 @@ class BatchedTape:
         for slot, leaf in enumerate(self._recording.leaves):
             if slot not in batch:
                 leaf.grad += float(grads[slot])  # summed over the batch by the program
+
+    def values(self, node: Value) -> Any:
+        """The N values ``node`` (any Value of the recorded graph) took in the last `forward`, as an array."""
+        if self._values is None:
+            raise RuntimeError("BatchedTape.values() needs BatchedTape.forward() first")
+        if self._slots is None:
+            recording = self._recording
+            self._slots = {id(v): slot for slot, v in enumerate([*recording.leaves, *recording.nodes])}
+        slot = self._slots.get(id(node))
+        if slot is None:
+            raise ValueError(f"BatchedTape.values(): {node!r} is not in the recorded graph")
+        return np.broadcast_to(self._values[slot], (self._size,)).astype(float)
 
     def _columns(self, columns: Sequence[Sequence[float]]) -> list[Any]:
         if isinstance(columns, Value | str) or not isinstance(columns, Sequence | np.ndarray):

@@ -26,6 +26,7 @@ __all__ = [
     "at_least",
     "at_most",
     "cos",
+    "dot",
     "equal",
     "exp",
     "is_infinite",
@@ -102,6 +103,19 @@ def where(decision: Array, this: Any, that: Any) -> Any:
     if isinstance(this, tuple):  # a rule's shared partials: choose element by element
         return tuple(np.where(decision, a, b) for a, b in zip(this, that))
     return np.where(decision, this, that)
+
+
+def dot(a: Sequence[Array], b: Sequence[Array], start: Array) -> Array:
+    """``start + sum_i a[i] b[i]`` per example; where one side is numbers shared by the batch
+    (a neuron's weights), one matrix product instead of a multiply and an add per pair."""
+    for shared, other in ((a, b), (b, a)):
+        if all(isinstance(x, float) for x in shared):  # Python floats and NumPy's float64 scalars
+            try:
+                rows = np.array(other, dtype=float)  # one row per pair, when every entry has the batch's shape
+            except ValueError:
+                break
+            return np.asarray(shared) @ rows + start
+    return total(map(np.multiply, a, b), start)
 
 
 def largest(xs: Sequence[Array]) -> Array:

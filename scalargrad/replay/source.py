@@ -21,6 +21,7 @@ the text: never a label or anything else a user wrote.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
@@ -33,6 +34,7 @@ FUNCTIONS = (
     "at_least",
     "at_most",
     "cos",
+    "dot",
     "equal",
     "exp",
     "is_infinite",
@@ -123,6 +125,11 @@ def _varies(*xs: object) -> bool:
     return any(isinstance(x, Code) and x.varies for x in xs)
 
 
+def _tuple_code(xs: Sequence[object]) -> Code:
+    """A tuple of numbers, as one argument of a call."""
+    return Code("".join(literal(x) + ", " for x in xs).join("()"), varies=_varies(*xs))
+
+
 class Writer:
     """Statements of one function being written, and the number namespace rules see while it is.
 
@@ -163,7 +170,10 @@ class Writer:
         return self._call("where", decision, this, that)
 
     def largest(self, xs: Sequence[object]) -> Code:
-        return self._call("largest", Code(f"({', '.join(map(literal, xs))},)", varies=_varies(*xs)))
+        return self._call("largest", _tuple_code(xs))
+
+    def dot(self, a: Sequence[object], b: Sequence[object], start: object) -> Any:
+        return self._call("dot", _tuple_code(a), _tuple_code(b), start)
 
     def total(self, xs: Iterable[object], start: object) -> Any:
         terms = list(xs)
@@ -239,8 +249,14 @@ class Program:
         slots = range(n - 1, base - 1, -1)
         visit = reduce_where_shared if varying else None
         backpropagate(slots, inputs_of.__getitem__, partials.__getitem__, grads, _arithmetic(backward), visit)
-        results: list[Any] = [backward.bind(grads[slot]) if slot in grads else 0.0 for slot in range(n)]
-        summed = [slot for slot in range(base) if slot not in varying and _varies(results[slot])]
+        # A batched program returns the shared leaves' gradients only (the batch leaves' are per
+        # example and wanted by no one); a single one returns every slot's, for `Tape.sync`.
+        wanted = [slot for slot in range(base) if slot not in varying] if varying else range(n)
+        results: list[Any] = [0.0] * n
+        for slot in wanted:
+            if slot in grads:
+                results[slot] = backward.bind(grads[slot])
+        summed = [slot for slot in wanted if slot < base and _varies(results[slot])]
         if summed:
             names = [f"{backward.prefix}{backward.count + k}" for k in range(len(summed))]
             backward.count += len(summed)
@@ -248,6 +264,8 @@ class Program:
             for slot, name in zip(summed, names):
                 results[slot] = Code(name, name)
 
+        returned = [literal(r) for r in results]
+        backward.lines = _live(backward.lines, returned)
         value_names = [literal(v) for v in values]
         body = "\n".join(backward.lines)
         # What the backward statements read from the forward pass, besides the slots' values.
@@ -263,7 +281,7 @@ class Program:
                 f"    {_unpack(value_names)} = values",
                 f"    {_unpack(extras)} = extras",
                 *(f"    {line}" for line in backward.lines),
-                f"    return {_tuple([literal(r) for r in results])}",
+                f"    return {_tuple(returned)}",
             ]
         )
 
@@ -279,9 +297,20 @@ class Program:
 
 
 def _names(text: str, prefix: str) -> set[str]:
-    import re
-
     return set(re.findall(rf"\b{prefix}\d+\b", text))
+
+
+def _live(lines: list[str], returned: Sequence[str]) -> list[str]:
+    """The statements the returned names depend on: the rest compute gradients no one reads."""
+    needed = set(returned)
+    kept: list[str] = []
+    for line in reversed(lines):
+        targets, _, expression = line.partition(" = ")
+        if needed.intersection(targets.replace(",", " ").split()):
+            needed.update(re.findall(r"\b[a-z]\w*\b", expression))
+            kept.append(line)
+    kept.reverse()
+    return kept
 
 
 def _index(name: str) -> int:
