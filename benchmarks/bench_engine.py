@@ -151,6 +151,32 @@ def chain_memory(value: Callable[[float], Any], n: int = 100_000) -> float:
     return held / (2 * n)
 
 
+def second_order(repeats: int) -> dict[str, float]:
+    """Medians (s) of first-order and Value-mode gradients of the moons loss (the ``dot`` graph).
+
+    ``grad(loss, params)`` gives floats; ``create_graph=True`` evaluates every
+    op's rule again on Values, building the gradient's own graph; one more
+    ``grad`` of one of those gradients is a row of the Hessian.
+    """
+    layers = make_weights(scalargrad.Value)
+    params = parameters(layers)
+    loss = moons_loss(*make_points(), layers, params, mlp_dot, scalargrad.sum)
+
+    def hessian_row() -> None:
+        first = scalargrad.grad(loss, params, create_graph=True)
+        scalargrad.grad(first[0], params)
+
+    return measure(
+        {
+            "grad(loss, params)": lambda: scalargrad.grad(loss, params),
+            "loss.backward()": loss.backward,
+            "grad(..., create_graph=True)": lambda: scalargrad.grad(loss, params, create_graph=True),
+            "create_graph, then grad of one entry": hessian_row,
+        },
+        repeats,
+    )
+
+
 def measure(contenders: dict[str, Callable[[], None]], repeats: int) -> dict[str, float]:
     """Median seconds per contender; contenders alternate within each round."""
     samples: dict[str, list[float]] = {name: [] for name in contenders}
@@ -196,6 +222,11 @@ def main() -> None:
         for name, seconds in medians.items():
             ratio = medians["micrograd"] / seconds
             print(f"  {name:<46} {seconds * 1e3:>10.1f} {ratio:>12.2f}x")
+    print("\ngradients of gradients: the moons loss (dot graph), 337 parameters")
+    medians = second_order(args.repeats)
+    first = medians["grad(loss, params)"]
+    for name, seconds in medians.items():
+        print(f"  {name:<46} {seconds * 1e3:>10.1f} {seconds / first:>12.2f}x first order")
     print("\nmemory held by a live 100,000-deep chain, per op (tracemalloc)")
     held = {"micrograd": chain_memory(mg), "scalargrad": chain_memory(sg)}
     for name, per_op in held.items():

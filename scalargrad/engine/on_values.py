@@ -29,12 +29,57 @@ from scalargrad.engine.value import sum as value_sum
 Num = Value | float
 
 
+class _Later:
+    """A sum a rule computes but may not use: it becomes a node only if something reads it.
+
+    An n-ary op's value is no partial of it (a ``dot``'s partials are its
+    inputs), and here only the partials are wanted, so building the sum of a
+    neuron's products would be work thrown away; logsumexp's partials do
+    divide by its sum, which is then made.
+    """
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, make: Callable[[], Num]) -> None:
+        self._make: Callable[[], Num] | None = make
+        self._made: Num = 0.0
+
+    def get(self) -> Num:
+        if self._make is not None:
+            self._made, self._make = self._make(), None
+        return self._made
+
+    def __add__(self, other: object) -> Any:
+        return self.get() + _now(other)
+
+    def __radd__(self, other: object) -> Any:
+        return _now(other) + self.get()
+
+    def __truediv__(self, other: object) -> Any:
+        return self.get() / _now(other)
+
+    def __rtruediv__(self, other: object) -> Any:
+        return _now(other) / self.get()
+
+    def __mul__(self, other: object) -> Any:
+        return self.get() * _now(other)
+
+    def __rmul__(self, other: object) -> Any:
+        return _now(other) * self.get()
+
+
+def _now(a: Any) -> Any:
+    return a.get() if isinstance(a, _Later) else a
+
+
 def _data(a: Num) -> float:
+    a = _now(a)
     return a.data if isinstance(a, Value) else a
 
 
 def _unary(method: Callable[[Value], Value], on_float: Callable[[float], float]) -> Callable[[Num], Num]:
     def fn(a: Num) -> Num:
+        a = _now(a)
         return method(a) if isinstance(a, Value) else on_float(a)
 
     return fn
@@ -108,15 +153,25 @@ def largest(xs: Sequence[Num]) -> float:
     return on_floats.largest([_data(x) for x in xs])
 
 
-def dot(a: Sequence[Num], b: Sequence[Num], start: Num) -> Num:
-    """The sum of products as Values: a ``*`` node per pair and one n-ary sum."""
-    products = list(map(operator.mul, a, b))
-    return total([*products, start], 0.0) if isinstance(start, Value) else total(products, start)
+def dot(a: Sequence[Num], b: Sequence[Num], start: Num) -> Any:
+    """The sum of products as Values, made when read: a ``*`` node per pair and one n-ary sum."""
+
+    def make() -> Num:
+        products = list(map(operator.mul, a, b))
+        begin = _now(start)
+        return _total([*products, begin], 0.0) if isinstance(begin, Value) else _total(products, begin)
+
+    return _Later(make)
 
 
-def total(xs: Iterable[Num], start: float) -> Num:
-    """One n-ary sum node over the Values among ``xs`` (a float if there are none)."""
+def total(xs: Iterable[Num], start: float) -> Any:
+    """One n-ary sum node over the Values among ``xs`` (a float if there are none), made when read."""
     terms = list(xs)
+    return _Later(lambda: _total(terms, start))
+
+
+def _total(terms: list[Num], start: float) -> Num:
+    terms = [_now(t) for t in terms]
     if any(isinstance(t, Value) for t in terms):
         return value_sum(terms, start)
     return builtins.sum(terms, start)
