@@ -516,6 +516,22 @@ def test_grad_of_a_fresh_graph_leaves_all_grads_zero() -> None:
     assert (x.grad, h.grad, out.grad) == (0.0, 0.0, 0.0)
 
 
+def test_gradient_of_a_gradient_through_a_dot_with_a_value_bias() -> None:
+    """dot's rule adds its products onto its bias: on Values that sum starts from a Value.
+
+    Found by the sympy higher-order test (tests/test_higher_order.py): it was a
+    TypeError, in ``grad(create_graph=True)`` and in a `jvp` through Values from outside.
+    """
+    x, b = Value(1.5), Value(0.25)
+    y = sg.dot([x], [x], b) * b  # (x² + b) b
+    dx, db = sg.grad(y, [x, b], create_graph=True)
+    assert (dx.data, db.data) == (0.75, 2.75)  # 2xb, x² + 2b
+    assert sg.grad(dx, [x, b]) == [0.5, 3.0]  # 2b, 2x
+    assert sg.grad(db, [x, b]) == [3.0, 2.0]  # 2x, 2
+    value, slope = sg.jvp(lambda t: sg.dot([t], [t], b), [x], [1.0])  # b from outside: Values
+    assert (value.data, slope.data) == (2.5, 3.0)  # x² + b, 2x
+
+
 # ---------------------------------------------------------------------------
 # Conversions and construction
 # ---------------------------------------------------------------------------

@@ -107,9 +107,16 @@ def largest(xs: Sequence[Num]) -> float:
     return on_floats.largest([_data(x) for x in xs])
 
 
-def total(xs: Iterable[Num], start: float) -> Num:
-    """One n-ary sum node over the Values among ``xs`` (a float if there are none)."""
+def total(xs: Iterable[Num], start: Num) -> Num:
+    """One n-ary sum node over the Values among ``xs`` and ``start`` (a float if there are none).
+
+    ``start`` is a Value where a rule adds onto a sum of Values (``dot`` adds its
+    products onto its bias): it becomes the first term, so the numbers are added
+    in the order `on_floats.total` adds them.
+    """
     terms = list(xs)
+    if isinstance(start, Value):
+        terms, start = [start, *terms], 0.0
     if any(isinstance(t, Value) for t in terms):
         return value_sum(terms, start)
     return builtins.sum(terms, start)
