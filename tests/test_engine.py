@@ -281,6 +281,28 @@ def test_value_to_a_value_power_and_its_gradients() -> None:
     assert b.grad == pytest.approx(8.0 * math.log(2.0), rel=1e-15)  # a^b ln a
 
 
+def test_gradients_of_gradients_of_a_power_at_a_zero_exponent() -> None:
+    """At e = 0 the slope e a^(e-1) is 0, but its derivative in e is 1/a: the mixed partials agree.
+
+    Found by the sympy third-derivative test (tests/test_higher_order.py): the
+    slope used to be the constant 0 at e == 0, so d/de (d/da a^e) came out 0
+    while d/da (d/de a^e) was 1/a. (PyTorch 2.13 makes the same mistake, as
+    its backward masks the slope at a zero exponent, so the numbers here are
+    derived by hand.)
+    """
+    a, e = Value(2.0), Value(0.0)
+    y = a**e
+    (da,) = sg.grad(y, [a], create_graph=True)
+    assert da.data == 0.0
+    assert sg.grad(da, [a, e]) == [0.0, 0.5]  # e(e-1)a^(e-2) = 0; a^(e-1)(1 + e log a) = 1/a
+    (de,) = sg.grad(y, [e], create_graph=True)  # a^e log a
+    assert sg.grad(de, [a, e]) == [0.5, pytest.approx(math.log(2.0) ** 2, rel=1e-15)]
+    # Where a^(e-1) is infinite (a = 0) the first-order slope is still its limit 0, as before.
+    zero, e = Value(0.0), Value(0.0)
+    (zero**e).backward()
+    assert zero.grad == 0.0
+
+
 def test_number_to_a_value_power_and_its_gradient() -> None:
     x = Value(1.5)
     p = 3**x

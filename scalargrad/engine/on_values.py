@@ -87,6 +87,10 @@ def is_infinite(a: Num) -> bool:
     return math.isinf(_data(a))
 
 
+def is_finite(a: Num) -> bool:
+    return math.isfinite(_data(a))
+
+
 def at_least(a: Num, b: Num) -> bool:
     return on_floats.at_least(_data(a), _data(b))
 
