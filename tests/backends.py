@@ -19,13 +19,11 @@ from types import ModuleType
 from typing import Any
 
 import sympy
-from strategies import OPERATOR_OPS
+from strategies import OPERATOR_OPS, UNARY_METHODS
 
 import scalargrad as sg
 from scalargrad import Value
 from scalargrad.engine.value import identity
-
-UNARY_METHODS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu")
 
 SCALARGRAD_OPS: dict[str, Callable[..., Any]] = {
     **OPERATOR_OPS,

@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 import sympy
-from backends import SCALARGRAD_OPS, SYMPY_OPS, UNARY_METHODS, torch_ops
+from backends import SCALARGRAD_OPS, SYMPY_OPS, torch_ops
 from hypothesis import HealthCheck, Phase, find, given, settings
 from micrograd.engine import Value as MicroValue
 from strategies import (
@@ -39,10 +39,9 @@ from strategies import (
     MICROGRAD_OPS,
     OPERATOR_OPS,
     Expr,
-    Node,
-    Var,
     evaluate,
     float_value,
+    one_of_each,
     ops_used,
     problems,
 )
@@ -155,32 +154,15 @@ def test_gradients_match_pytorch_float64(problem: tuple[Expr, tuple[float, ...]]
 # ---------------------------------------------------------------------------
 
 
-def _one_of_each() -> list[Expr]:
-    """A small tree per op name and per shape of sum/dot, all at inputs (0.7, 1.3)."""
-    x, y = Var(0), Var(1)
-    trees: list[Expr] = [Node(op, (x, y)) for op in ("add", "sub", "mul", "div", "pow", "max", "min")]
-    trees += [Node(op, (x,)) for op in ("neg", "pos", "abs", *UNARY_METHODS)]
-    trees += [Node(op, (x, 2.5)) for op in OPERATOR_OPS if op.endswith("_c")]
-    trees += [
-        Node("sum", (1.0, x, 2.0, y)),
-        Node("dot", (0.5, x, y)),  # Values on both sides
-        Node("dot", (y, 2.0, x)),  # weights are numbers, bias is a Value
-        Node("dot", (0.5, x, 2.0)),  # inputs are numbers
-        Node("dot", (0.5, x, 2.0, 3.0, y)),  # mixed pairs
-        Node("logsumexp", (x, 2.0, y)),
-    ]
-    return trees
-
-
 def test_catalogue_reaches_every_rule_the_engine_registers() -> None:
     reached = set()
-    for tree in _one_of_each():
+    for tree in one_of_each():
         out = evaluate(tree, [Value(0.7), Value(1.3)], SCALARGRAD_OPS)
         reached |= {recipe(node)[0] for node in consumers_first(out)}
     # `identity` is no user op: only `jvp` makes it (tests/test_modes.py covers it in every mode).
     internal = {identity_rule}
     assert set(rules()) - internal <= reached, [rules()[r] for r in set(rules()) - reached - internal]
-    assert {op for tree in _one_of_each() for op in ops_used(tree)} == ALL_OPS
+    assert {op for tree in one_of_each() for op in ops_used(tree)} == ALL_OPS
 
 
 @pytest.mark.parametrize("op", sorted(ALL_OPS))
