@@ -232,6 +232,13 @@ def float_value(expr: Expr, point: Sequence[float]) -> float:
     return float(evaluate(expr, list(point), FLOAT_OPS))
 
 
+def largest_intermediate(expr: Expr, point: Sequence[float]) -> float:
+    """The scale rounding errors are measured against: 1 or the largest |value| in the tree."""
+    seen = [1.0, *map(abs, point)]
+    evaluate(expr, list(point), FLOAT_OPS, lambda node, args, out: seen.append(abs(out)))
+    return max(seen)
+
+
 # ---------------------------------------------------------------------------
 # The grammar. Two sorts: any real, and positive (safe for log, sqrt, 1/x, x**0.5).
 # ---------------------------------------------------------------------------

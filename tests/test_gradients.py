@@ -35,12 +35,12 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from micrograd.engine import Value as MicroValue
 from strategies import (
     ALL_OPS,
-    FLOAT_OPS,
     MICROGRAD_OPS,
     OPERATOR_OPS,
     Expr,
     evaluate,
     float_value,
+    largest_intermediate,
     one_of_each,
     ops_used,
     problems,
@@ -70,13 +70,6 @@ def scalargrad_gradients(expr: Expr, point: Sequence[float]) -> tuple[float, lis
     out = evaluate(expr, xs, SCALARGRAD_OPS)
     out.backward()
     return out.data, [x.grad for x in xs]
-
-
-def largest_intermediate(expr: Expr, point: Sequence[float]) -> float:
-    """The scale rounding errors are measured against: 1 or the largest |value| in the tree."""
-    seen = [1.0, *map(abs, point)]
-    evaluate(expr, list(point), FLOAT_OPS, lambda node, args, out: seen.append(abs(out)))
-    return max(seen)
 
 
 def assert_gradients_match(
