@@ -34,7 +34,7 @@ def test_jvp_inside_jvp_keeps_the_variables_apart() -> None:
     """d/dx [x · d/dy (x + y)] at x = 1, y = 1 is 1 (and 2 if the inner jvp saw x's tangent)."""
 
     def outer(x: Value) -> Value:
-        _, inner = sg.jvp(lambda y: x + y, [1.0], [1.0])  # d/dy (x + y) = 1
+        inner: Value | float = sg.jvp(lambda y: x + y, [1.0], [1.0])[1]  # d/dy (x + y) = 1
         return x * inner
 
     value, slope = sg.jvp(outer, [1.0], [1.0])
@@ -45,7 +45,7 @@ def test_jvp_inside_jvp_where_the_inner_derivative_depends_on_x() -> None:
     """d/dx [x · d/dy (x y²)] at x = 1, y = 1: the inner one is 2xy = 2x, so the whole is d/dx 2x² = 4x = 4."""
 
     def outer(x: Value) -> Value:
-        _, inner = sg.jvp(lambda y: x * y * y, [1.0], [1.0])
+        inner: Value | float = sg.jvp(lambda y: x * y * y, [1.0], [1.0])[1]  # 2xy
         return x * inner
 
     value, slope = sg.jvp(outer, [1.0], [1.0])
@@ -116,7 +116,7 @@ def test_jvp_at_top_level_returns_floats(case: str) -> None:
     """The spec: floats at top level, Values only where a result depends on Values from outside f."""
 
     def nested(x: Value) -> Value:
-        _, inner = sg.jvp(lambda y: x * y * y, [1.0], [1.0])
+        inner: Value | float = sg.jvp(lambda y: x * y * y, [1.0], [1.0])[1]
         return x * inner
 
     functions = {
