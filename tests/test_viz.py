@@ -532,7 +532,8 @@ def test_collapse_makes_a_too_big_graph_drawable() -> None:
 
 
 def test_module_view_of_a_real_mlp() -> None:
-    nn = pytest.importorskip("scalargrad.nn")
+    from scalargrad import nn
+
     model = nn.MLP(3, [4, 4, 1], seed=0)
     x = [Value(0.5, "x0"), Value(-1.0, "x1"), Value(2.0, "x2")]
     y = model(x)
