@@ -119,6 +119,8 @@ FLOAT_OPS: dict[str, Callable[..., float]] = {
 }
 
 ALL_OPS = frozenset(FLOAT_OPS)
+#: The one-input ops every backend spells as a function or method of the same name.
+UNARY_METHODS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu")
 #: What micrograd 0.1.0 can do: + - * /, constant powers, relu (and tanh/exp where a version has them).
 MICROGRAD_OPS = frozenset(OPERATOR_OPS) - {"pow", "rpow_c", "abs", "pos"} | {"relu", "tanh", "exp"}
 
@@ -158,6 +160,23 @@ def ops_used(expr: Expr) -> set[str]:
             found.add(e.op)
             stack.extend(e.args)
     return found
+
+
+def one_of_each() -> list[Expr]:
+    """A small tree per op name and per shape of sum/dot, all meant for inputs (0.7, 1.3)."""
+    x, y = Var(0), Var(1)
+    trees: list[Expr] = [Node(op, (x, y)) for op in ("add", "sub", "mul", "div", "pow", "max", "min")]
+    trees += [Node(op, (x,)) for op in ("neg", "pos", "abs", *UNARY_METHODS)]
+    trees += [Node(op, (x, 2.5)) for op in OPERATOR_OPS if op.endswith("_c")]
+    trees += [
+        Node("sum", (1.0, x, 2.0, y)),
+        Node("dot", (0.5, x, y)),  # Values on both sides
+        Node("dot", (y, 2.0, x)),  # weights are numbers, bias is a Value
+        Node("dot", (0.5, x, 2.0)),  # inputs are numbers
+        Node("dot", (0.5, x, 2.0, 3.0, y)),  # mixed pairs
+        Node("logsumexp", (x, 2.0, y)),
+    ]
+    return trees
 
 
 # ---------------------------------------------------------------------------
@@ -211,6 +230,13 @@ def _check_placement(node: Node, args: list[Any], out: Any) -> None:
 def float_value(expr: Expr, point: Sequence[float]) -> float:
     """``expr`` at ``point`` in plain floats."""
     return float(evaluate(expr, list(point), FLOAT_OPS))
+
+
+def largest_intermediate(expr: Expr, point: Sequence[float]) -> float:
+    """The scale rounding errors are measured against: 1 or the largest |value| in the tree."""
+    seen = [1.0, *map(abs, point)]
+    evaluate(expr, list(point), FLOAT_OPS, lambda node, args, out: seen.append(abs(out)))
+    return max(seen)
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from scalargrad import demo_runner
 from scalargrad.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,11 +150,10 @@ def test_a_folder_that_cannot_be_created_is_reported_without_a_traceback(
 
 
 def demo_common() -> types.ModuleType:
-    runner = pytest.importorskip("scalargrad.demo_runner")
-    runner.demos_package()
+    demo_runner.demos_package()
     import importlib
 
-    return importlib.import_module(f"{runner.PACKAGE}._common")
+    return importlib.import_module(f"{demo_runner.PACKAGE}._common")
 
 
 @pytest.mark.parametrize("command", [[], ["draw"], ["animate"], ["demo"], ["doctor"]])
@@ -250,8 +250,7 @@ def test_demo_without_the_runner_says_so(monkeypatch: pytest.MonkeyPatch, capsys
 
 
 def test_demo_lists_the_real_demos(capsys: pytest.CaptureFixture[str]) -> None:
-    runner = pytest.importorskip("scalargrad.demo_runner")
     assert main(["demo"]) == 0
     listed = capsys.readouterr().out
-    for name in runner.available():
+    for name in demo_runner.available():
         assert name in listed

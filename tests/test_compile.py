@@ -14,9 +14,9 @@ import itertools
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import pytest
+from backends import OPS, Op
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
@@ -24,99 +24,7 @@ import scalargrad as sg
 from scalargrad import Value
 from scalargrad.engine import consumers_first, recipe
 from scalargrad.engine.rules import registered as rules
-from scalargrad.engine.value import identity
 from scalargrad.replay import GraphChangedError, Tape, compile
-
-# ---------------------------------------------------------------------------
-# Every way to make a node, with a plain-float reference for each.
-# ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Op:
-    """How to build one node from ``values`` Values and ``consts`` plain numbers, and its float reference."""
-
-    values: int
-    consts: int
-    build: Callable[[Sequence[Value], Sequence[float]], Value]
-    ref: Callable[[Sequence[float], Sequence[float]], float]
-
-
-def _fsum_dot(pairs: Sequence[tuple[float, float]], bias: float) -> float:
-    return math.fsum([*(w * x for w, x in pairs), bias])
-
-
-OPS: dict[str, Op] = {
-    "add": Op(2, 0, lambda v, c: v[0] + v[1], lambda x, c: x[0] + x[1]),
-    "add_c": Op(1, 1, lambda v, c: v[0] + c[0], lambda x, c: x[0] + c[0]),
-    "radd_c": Op(1, 1, lambda v, c: c[0] + v[0], lambda x, c: c[0] + x[0]),
-    "sub": Op(2, 0, lambda v, c: v[0] - v[1], lambda x, c: x[0] - x[1]),
-    "sub_c": Op(1, 1, lambda v, c: v[0] - c[0], lambda x, c: x[0] - c[0]),
-    "rsub_c": Op(1, 1, lambda v, c: c[0] - v[0], lambda x, c: c[0] - x[0]),
-    "neg": Op(1, 0, lambda v, c: -v[0], lambda x, c: -x[0]),
-    # The node jvp gives each input: the input itself, as a node of its own.
-    "identity": Op(1, 0, lambda v, c: identity(v[0]), lambda x, c: x[0]),
-    "mul": Op(2, 0, lambda v, c: v[0] * v[1], lambda x, c: x[0] * x[1]),
-    "mul_c": Op(1, 1, lambda v, c: v[0] * c[0], lambda x, c: x[0] * c[0]),
-    "rmul_c": Op(1, 1, lambda v, c: c[0] * v[0], lambda x, c: c[0] * x[0]),
-    "div": Op(2, 0, lambda v, c: v[0] / v[1], lambda x, c: x[0] / x[1]),
-    "div_c": Op(1, 1, lambda v, c: v[0] / c[0], lambda x, c: x[0] / c[0]),
-    "rdiv_c": Op(1, 1, lambda v, c: c[0] / v[0], lambda x, c: c[0] / x[0]),
-    "pow": Op(2, 0, lambda v, c: v[0] ** v[1], lambda x, c: math.pow(x[0], x[1])),
-    "pow_c": Op(1, 1, lambda v, c: v[0] ** c[0], lambda x, c: math.pow(x[0], c[0])),
-    "rpow_c": Op(1, 1, lambda v, c: c[0] ** v[0], lambda x, c: math.pow(c[0], x[0])),
-    "exp": Op(1, 0, lambda v, c: v[0].exp(), lambda x, c: math.exp(x[0])),
-    "log": Op(1, 0, lambda v, c: sg.log(v[0]), lambda x, c: math.log(x[0])),
-    "sqrt": Op(1, 0, lambda v, c: v[0].sqrt(), lambda x, c: math.sqrt(x[0])),
-    "sin": Op(1, 0, lambda v, c: sg.sin(v[0]), lambda x, c: math.sin(x[0])),
-    "cos": Op(1, 0, lambda v, c: v[0].cos(), lambda x, c: math.cos(x[0])),
-    "tanh": Op(1, 0, lambda v, c: v[0].tanh(), lambda x, c: math.tanh(x[0])),
-    "sigmoid": Op(1, 0, lambda v, c: v[0].sigmoid(), lambda x, c: 0.5 + 0.5 * math.tanh(0.5 * x[0])),
-    "softplus": Op(1, 0, lambda v, c: v[0].softplus(), lambda x, c: math.log1p(math.exp(x[0]))),
-    "relu": Op(1, 0, lambda v, c: v[0].relu(), lambda x, c: max(x[0], 0.0)),
-    "abs": Op(1, 0, lambda v, c: abs(v[0]), lambda x, c: abs(x[0])),
-    "max": Op(2, 0, lambda v, c: sg.maximum(v[0], v[1]), lambda x, c: max(x[0], x[1])),
-    "min": Op(2, 0, lambda v, c: sg.minimum(v[0], v[1]), lambda x, c: min(x[0], x[1])),
-    # A plain number lifted into a fresh leaf on every build.
-    "max_c": Op(1, 1, lambda v, c: sg.maximum(v[0], c[0]), lambda x, c: max(x[0], c[0])),
-    "sum": Op(
-        2,
-        2,
-        lambda v, c: sg.sum([v[0], c[0], v[1], v[0]], start=c[1]),
-        lambda x, c: math.fsum([x[0], c[0], x[1], x[0], c[1]]),
-    ),
-    # Fan-out inside the op (v[0] twice), and a plain number lifted into a fresh leaf on every build.
-    "logsumexp": Op(
-        3,
-        1,
-        lambda v, c: sg.logsumexp([v[0], c[0], v[1], v[2], v[0]]),
-        lambda x, c: math.log(math.fsum(map(math.exp, [x[0], c[0], x[1], x[2], x[0]]))),
-    ),
-    "dot": Op(
-        5,
-        0,
-        lambda v, c: sg.dot([v[0], v[1]], [v[2], v[3]], v[4]),
-        lambda x, c: _fsum_dot([(x[0], x[2]), (x[1], x[3])], x[4]),
-    ),
-    "dot_weights_are_numbers": Op(
-        2,
-        3,
-        lambda v, c: sg.dot([c[0], c[1]], [v[0], v[1]], c[2]),
-        lambda x, c: _fsum_dot([(c[0], x[0]), (c[1], x[1])], c[2]),
-    ),
-    "dot_inputs_are_numbers": Op(
-        3,
-        2,
-        lambda v, c: sg.dot([v[0], v[1]], [c[0], c[1]], v[2]),
-        lambda x, c: _fsum_dot([(x[0], c[0]), (x[1], c[1])], x[2]),
-    ),
-    "dot_mixed": Op(
-        3,
-        3,
-        lambda v, c: sg.dot([v[0], c[0], v[1], c[2]], [c[1], v[2], v[1], c[0]]),
-        lambda x, c: _fsum_dot([(x[0], c[1]), (c[0], x[2]), (x[1], x[1]), (c[2], c[0])], 0.0),
-    ),
-}
 
 
 def rule_of(node: Value) -> object:

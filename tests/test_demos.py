@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from scalargrad import demo_runner
+from scalargrad import demo_runner, viz
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMOS = ["digits", "moons", "regression", "shopping", "vanishing"]
@@ -172,7 +172,6 @@ def test_shopping_follows_its_options(tmp_path: Path) -> None:
 
 
 def test_shopping_draws_both_graphs_when_graphviz_is_there(tmp_path: Path) -> None:
-    viz = pytest.importorskip("scalargrad.viz")
     if viz.renderer_status().renderer is None:
         pytest.skip("no Graphviz renderer here")
     assert run("shopping", "--out", str(tmp_path)) == 0

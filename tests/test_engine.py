@@ -281,6 +281,28 @@ def test_value_to_a_value_power_and_its_gradients() -> None:
     assert b.grad == pytest.approx(8.0 * math.log(2.0), rel=1e-15)  # a^b ln a
 
 
+def test_gradients_of_gradients_of_a_power_at_a_zero_exponent() -> None:
+    """At e = 0 the slope e a^(e-1) is 0, but its derivative in e is 1/a: the mixed partials agree.
+
+    Found by the sympy third-derivative test (tests/test_higher_order.py): the
+    slope used to be the constant 0 at e == 0, so d/de (d/da a^e) came out 0
+    while d/da (d/de a^e) was 1/a. (PyTorch 2.13 makes the same mistake, as
+    its backward masks the slope at a zero exponent, so the numbers here are
+    derived by hand.)
+    """
+    a, e = Value(2.0), Value(0.0)
+    y = a**e
+    (da,) = sg.grad(y, [a], create_graph=True)
+    assert da.data == 0.0
+    assert sg.grad(da, [a, e]) == [0.0, 0.5]  # e(e-1)a^(e-2) = 0; a^(e-1)(1 + e log a) = 1/a
+    (de,) = sg.grad(y, [e], create_graph=True)  # a^e log a
+    assert sg.grad(de, [a, e]) == [0.5, pytest.approx(math.log(2.0) ** 2, rel=1e-15)]
+    # Where a^(e-1) is infinite (a = 0) the first-order slope is still its limit 0, as before.
+    zero, e = Value(0.0), Value(0.0)
+    (zero**e).backward()
+    assert zero.grad == 0.0
+
+
 def test_number_to_a_value_power_and_its_gradient() -> None:
     x = Value(1.5)
     p = 3**x
@@ -514,6 +536,22 @@ def test_grad_of_a_fresh_graph_leaves_all_grads_zero() -> None:
     t = math.tanh(0.5)
     assert sg.grad(out, [x]) == [pytest.approx(2 * t * (1 - t * t), rel=1e-15)]
     assert (x.grad, h.grad, out.grad) == (0.0, 0.0, 0.0)
+
+
+def test_gradient_of_a_gradient_through_a_dot_with_a_value_bias() -> None:
+    """dot's rule adds its products onto its bias: on Values that sum starts from a Value.
+
+    Found by the sympy higher-order test (tests/test_higher_order.py): it was a
+    TypeError, in ``grad(create_graph=True)`` and in a `jvp` through Values from outside.
+    """
+    x, b = Value(1.5), Value(0.25)
+    y = sg.dot([x], [x], b) * b  # (x² + b) b
+    dx, db = sg.grad(y, [x, b], create_graph=True)
+    assert (dx.data, db.data) == (0.75, 2.75)  # 2xb, x² + 2b
+    assert sg.grad(dx, [x, b]) == [0.5, 3.0]  # 2b, 2x
+    assert sg.grad(db, [x, b]) == [3.0, 2.0]  # 2x, 2
+    value, slope = sg.jvp(lambda t: sg.dot([t], [t], b), [x], [1.0])  # b from outside: Values
+    assert (value.data, slope.data) == (2.5, 3.0)  # x² + b, 2x
 
 
 # ---------------------------------------------------------------------------

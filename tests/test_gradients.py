@@ -30,53 +30,26 @@ from typing import Any
 
 import pytest
 import sympy
+from backends import SCALARGRAD_OPS, SYMPY_OPS, torch_ops
 from hypothesis import HealthCheck, Phase, find, given, settings
 from micrograd.engine import Value as MicroValue
 from strategies import (
     ALL_OPS,
-    FLOAT_OPS,
     MICROGRAD_OPS,
     OPERATOR_OPS,
     Expr,
-    Node,
-    Var,
     evaluate,
     float_value,
+    largest_intermediate,
+    one_of_each,
     ops_used,
     problems,
 )
 
-import scalargrad as sg
 from scalargrad import Value
 from scalargrad.engine import consumers_first, recipe
 from scalargrad.engine.rules import identity as identity_rule
 from scalargrad.engine.rules import registered as rules
-
-_UNARY_METHODS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu")
-
-SCALARGRAD_OPS: dict[str, Callable[..., Any]] = {
-    **OPERATOR_OPS,
-    **{name: getattr(Value, name) for name in _UNARY_METHODS},
-    "max": sg.maximum,
-    "min": sg.minimum,
-    "sum": lambda start, *terms: sg.sum(terms, start=start),
-    "dot": lambda bias, *pairs: sg.dot(pairs[0::2], pairs[1::2], bias),
-    "logsumexp": lambda *terms: sg.logsumexp(terms),
-}
-
-SYMPY_OPS: dict[str, Callable[..., Any]] = {
-    **OPERATOR_OPS,
-    **{name: getattr(sympy, name) for name in ("exp", "log", "sqrt", "sin", "cos", "tanh")},
-    "sigmoid": lambda a: 1 / (1 + sympy.exp(-a)),
-    "softplus": lambda a: sympy.log(1 + sympy.exp(a)),
-    "logsumexp": lambda *terms: sympy.log(sympy.Add(*[sympy.exp(t) for t in terms])),
-    "relu": lambda a: sympy.Max(a, 0),
-    "max": sympy.Max,
-    "min": sympy.Min,
-    # A whole exponent as a sympy Integer: with a Float, sympy differentiates x**2.0
-    # as 2.0*x**2.0/x, which is 0/0 at x = 0.
-    "pow_c": lambda a, c: a ** (sympy.Integer(int(c)) if float(c).is_integer() else c),
-}
 
 # micrograd 0.1.0 has no tanh or exp; later versions do.
 MICROGRAD_HAS = MICROGRAD_OPS - {name for name in ("tanh", "exp") if not hasattr(MicroValue, name)}
@@ -97,13 +70,6 @@ def scalargrad_gradients(expr: Expr, point: Sequence[float]) -> tuple[float, lis
     out = evaluate(expr, xs, SCALARGRAD_OPS)
     out.backward()
     return out.data, [x.grad for x in xs]
-
-
-def largest_intermediate(expr: Expr, point: Sequence[float]) -> float:
-    """The scale rounding errors are measured against: 1 or the largest |value| in the tree."""
-    seen = [1.0, *map(abs, point)]
-    evaluate(expr, list(point), FLOAT_OPS, lambda node, args, out: seen.append(abs(out)))
-    return max(seen)
 
 
 def assert_gradients_match(
@@ -165,20 +131,9 @@ def test_gradients_match_micrograd(problem: tuple[Expr, tuple[float, ...]]) -> N
 @given(problems())
 def test_gradients_match_pytorch_float64(problem: tuple[Expr, tuple[float, ...]]) -> None:
     torch = pytest.importorskip("torch")
-    torch_ops = {
-        **OPERATOR_OPS,
-        **{name: getattr(torch, name) for name in _UNARY_METHODS if hasattr(torch, name)},
-        "max": torch.maximum,
-        "min": torch.minimum,
-        # torch's own softplus returns x itself above x = 20, so not this one: log(e^x + e^0).
-        "softplus": lambda a: torch.logaddexp(a, torch.zeros_like(a)),
-        "logsumexp": lambda *terms: torch.logsumexp(
-            torch.stack([torch.as_tensor(t, dtype=torch.float64) for t in terms]), dim=0
-        ),
-    }
     expr, point = problem
     xs = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in point]
-    out = evaluate(expr, xs, torch_ops)
+    out = evaluate(expr, xs, torch_ops(torch))
     grads = torch.autograd.grad(out, xs, allow_unused=True)
     exact = [0.0 if g is None else float(g) for g in grads]
     data, ours = scalargrad_gradients(expr, point)
@@ -192,32 +147,15 @@ def test_gradients_match_pytorch_float64(problem: tuple[Expr, tuple[float, ...]]
 # ---------------------------------------------------------------------------
 
 
-def _one_of_each() -> list[Expr]:
-    """A small tree per op name and per shape of sum/dot, all at inputs (0.7, 1.3)."""
-    x, y = Var(0), Var(1)
-    trees: list[Expr] = [Node(op, (x, y)) for op in ("add", "sub", "mul", "div", "pow", "max", "min")]
-    trees += [Node(op, (x,)) for op in ("neg", "pos", "abs", *_UNARY_METHODS)]
-    trees += [Node(op, (x, 2.5)) for op in OPERATOR_OPS if op.endswith("_c")]
-    trees += [
-        Node("sum", (1.0, x, 2.0, y)),
-        Node("dot", (0.5, x, y)),  # Values on both sides
-        Node("dot", (y, 2.0, x)),  # weights are numbers, bias is a Value
-        Node("dot", (0.5, x, 2.0)),  # inputs are numbers
-        Node("dot", (0.5, x, 2.0, 3.0, y)),  # mixed pairs
-        Node("logsumexp", (x, 2.0, y)),
-    ]
-    return trees
-
-
 def test_catalogue_reaches_every_rule_the_engine_registers() -> None:
     reached = set()
-    for tree in _one_of_each():
+    for tree in one_of_each():
         out = evaluate(tree, [Value(0.7), Value(1.3)], SCALARGRAD_OPS)
         reached |= {recipe(node)[0] for node in consumers_first(out)}
     # `identity` is no user op: only `jvp` makes it (tests/test_modes.py covers it in every mode).
     internal = {identity_rule}
     assert set(rules()) - internal <= reached, [rules()[r] for r in set(rules()) - reached - internal]
-    assert {op for tree in _one_of_each() for op in ops_used(tree)} == ALL_OPS
+    assert {op for tree in one_of_each() for op in ops_used(tree)} == ALL_OPS
 
 
 @pytest.mark.parametrize("op", sorted(ALL_OPS))

@@ -23,6 +23,7 @@ __all__ = [
     "dot",
     "equal",
     "exp",
+    "is_finite",
     "is_infinite",
     "is_zero",
     "largest",
@@ -49,6 +50,7 @@ cos = math.cos
 tanh = math.tanh
 pow = math.pow  # the namespace's name for a ** b
 is_infinite = math.isinf
+is_finite = math.isfinite
 
 
 def sigmoid(a: float) -> float:

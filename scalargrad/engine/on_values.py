@@ -18,6 +18,7 @@ import builtins
 import math
 import operator
 import sys
+import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -133,6 +134,10 @@ def is_infinite(a: Num) -> bool:
     return math.isinf(_data(a))
 
 
+def is_finite(a: Num) -> bool:
+    return math.isfinite(_data(a))
+
+
 def at_least(a: Num, b: Num) -> bool:
     return on_floats.at_least(_data(a), _data(b))
 
@@ -153,25 +158,17 @@ def largest(xs: Sequence[Num]) -> float:
     return on_floats.largest([_data(x) for x in xs])
 
 
-def dot(a: Sequence[Num], b: Sequence[Num], start: Num) -> Any:
-    """The sum of products as Values, made when read: a ``*`` node per pair and one n-ary sum."""
-
-    def make() -> Num:
-        products = list(map(operator.mul, a, b))
-        begin = _now(start)
-        return _total([*products, begin], 0.0) if isinstance(begin, Value) else _total(products, begin)
-
-    return _Later(make)
+def dot(a: Sequence[Num], b: Sequence[Num], start: Num) -> Num:
+    """The sum of products as Values: a ``*`` node per pair and one n-ary sum."""
+    products = list(map(operator.mul, a, b))
+    begin = _now(start)
+    # A Value start (a neuron's bias) is the first term: added in the order on_floats.dot adds.
+    return total([begin, *products], 0.0) if isinstance(begin, Value) else total(products, begin)
 
 
-def total(xs: Iterable[Num], start: float) -> Any:
-    """One n-ary sum node over the Values among ``xs`` (a float if there are none), made when read."""
-    terms = list(xs)
-    return _Later(lambda: _total(terms, start))
-
-
-def _total(terms: list[Num], start: float) -> Num:
-    terms = [_now(t) for t in terms]
+def total(xs: Iterable[Num], start: float) -> Num:
+    """One n-ary sum node over the Values among ``xs`` (a float if there are none)."""
+    terms = [_now(t) for t in xs]
     if any(isinstance(t, Value) for t in terms):
         return value_sum(terms, start)
     return builtins.sum(terms, start)
@@ -212,7 +209,24 @@ def partials(node: Value) -> Sequence[Any]:
     rule = node._rule
     if rule is None:
         return ()
-    return rule(node.parents, node._const, _THIS)[1]
+    return rule(node.parents, node._const, _PARTIALS_ONLY)[1]
 
 
-_THIS = sys.modules[__name__]  # this module is the namespace the rules are given
+# The namespace `partials` gives the rules: this module's functions, with the n-ary sums put off
+# until a partial reads them (see `_Later`): the value a rule returns is not wanted there.
+_PARTIALS_ONLY = types.SimpleNamespace(
+    **{name: getattr(sys.modules[__name__], name) for name in dir(sys.modules[__name__]) if not name.startswith("_")}
+)
+
+
+def _later_dot(a: Sequence[Num], b: Sequence[Num], start: Num) -> _Later:
+    return _Later(lambda: dot(a, b, start))
+
+
+def _later_total(xs: Iterable[Num], start: float) -> _Later:
+    terms = list(xs)
+    return _Later(lambda: total(terms, start))
+
+
+_PARTIALS_ONLY.dot = _later_dot
+_PARTIALS_ONLY.total = _later_total

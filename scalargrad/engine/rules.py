@@ -176,8 +176,15 @@ def _power_slope(a: Num, e: Num, m: Any) -> Num:
     0 for ``e == 0`` (a constant), and infinite rather than an error where the
     curve is vertical (``a == 0`` with ``e < 1``) or too steep for a float;
     `m.power` is the power that goes to infinity there. PyTorch agrees on both.
+
+    At ``e == 0`` the product ``e a^(e-1)`` is kept wherever ``a^(e-1)`` is
+    finite: its value is 0 there, but its derivative in ``e`` is ``1/a``, which
+    a gradient of a gradient needs (d²(a^e)/de da = 1/a at e = 0). Only where
+    the product would be ``0 * inf`` or NaN is it replaced by its limit, 0.
     """
-    return m.where(m.is_zero(e), 0.0, e * m.power(a, e - 1.0))
+    power = m.power(a, e - 1.0)
+    slope = e * power
+    return m.where(m.is_finite(power), slope, m.where(m.is_zero(e), 0.0, slope))
 
 
 # ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any, Literal, overload
 from scalargrad.engine import on_values
 from scalargrad.engine.accumulate import FLOATS, backpropagate, push_tangents
 from scalargrad.engine.graph import consumers_first, parents_first
-from scalargrad.engine.value import _PARENTS, _PARTIALS, Value, _constant, identity, recording
+from scalargrad.engine.value import _PARENTS, _PARTIALS, Value, _constant, freeze, identity, is_constant, recording
 
 Point = Sequence[Value | float]
 
@@ -69,6 +69,8 @@ def jvp(f: Callable[..., Value], primals: Point, tangents: Sequence[Value | floa
     outside ``f`` (a primal or tangent given as a Value, or a Value ``f``
     closes over): then it stays in the graph, so a `jvp` inside the ``f`` of
     another `jvp`, or a gradient taken through one, differentiates correctly.
+    (A ``Value(2.0)`` that ``f`` makes itself counts as one from outside, as
+    jvp cannot tell it from a parameter: write the plain number ``2.0``.)
     Each call's inputs are nodes of its own, so nested derivatives never
     confuse their variables: d/dx [x · d/dy (x + y)] is 1.
     """
@@ -83,22 +85,30 @@ def jvp(f: Callable[..., Value], primals: Point, tangents: Sequence[Value | floa
     # A Value primal enters through a node of its own: seeding that node, not the Value,
     # leaves any other use of the Value (say, inside f's closure) unperturbed.
     inputs = [identity(p) if isinstance(p, Value) else Value(p, f"x{i}") for i, p in enumerate(at)]
-    with recording():
-        out = f(*inputs)
-        if not isinstance(out, Value):
-            raise TypeError(f"jvp() needs f to return a Value, got {type(out).__name__}")
-        order = parents_first(out)
-        ours = set(inputs)
-        outside = any(isinstance(v, Value) for v in [*at, *directions]) or any(
-            not node.parents and node not in ours for node in order
-        )
-        seeds = {x: t if isinstance(t, Value) else float(t) for x, t in zip(inputs, directions)}
-        if not outside:
-            push_tangents(order, _PARENTS, _PARTIALS, seeds, FLOATS)
-            return out.data, seeds.get(out, 0.0)
-        # Partials as Values: the tangent keeps its dependence on the Values from outside.
-        push_tangents(order, _PARENTS, on_values.partials, seeds, on_values.ARITHMETIC)
-    return out, seeds.get(out, 0.0)
+    try:
+        with recording():
+            out = f(*inputs)
+            if not isinstance(out, Value):
+                raise TypeError(f"jvp() needs f to return a Value, got {type(out).__name__}")
+            order = parents_first(out)
+            ours = set(inputs)
+            # Leaves from outside f: not ours, and not constants made for plain numbers (maximum(x, 0.0)
+            # makes one; so does an inner jvp for its primals, once it is done).
+            outside = any(isinstance(v, Value) for v in [*at, *directions]) or any(
+                not node.parents and node not in ours and not is_constant(node) for node in order
+            )
+            seeds = {x: t if isinstance(t, Value) else float(t) for x, t in zip(inputs, directions)}
+            if not outside:
+                push_tangents(order, _PARENTS, _PARTIALS, seeds, FLOATS)
+                return out.data, seeds.get(out, 0.0)
+            # Partials as Values: the tangent keeps its dependence on the Values from outside.
+            push_tangents(order, _PARENTS, on_values.partials, seeds, on_values.ARITHMETIC)
+        return out, seeds.get(out, 0.0)
+    finally:
+        # Seen from outside, the points this call perturbed are now plain numbers it was given.
+        for x in inputs:
+            if not x.parents:
+                freeze(x)
 
 
 def jacobian(

@@ -288,11 +288,15 @@ def _lift(x: Operand, name: str) -> Value:
 def constant(c: float) -> Value:
     """A leaf the engine makes for a plain number where an op needs a Value (``maximum(x, 0.0)``).
 
-    It keeps its number in ``_const`` too, which no other leaf has: compiled
-    replay writes it into the code as a number, and `Tape.check` accepts a
-    fresh one from each build, where a new Value of the user's own is a changed graph.
+    It keeps its number in ``_const`` too, which no other leaf has: `Tape.check`
+    accepts a fresh one from each build, where a new Value of the user's own is
+    a changed graph, and `jvp` knows it for no Value from outside its function.
     """
-    leaf = Value(c)
+    return freeze(Value(c))
+
+
+def freeze(leaf: Value) -> Value:
+    """Mark ``leaf`` as a constant the engine made (see `constant`)."""
     leaf._const = (leaf.data,)
     return leaf
 

@@ -29,6 +29,7 @@ __all__ = [
     "dot",
     "equal",
     "exp",
+    "is_finite",
     "is_infinite",
     "is_zero",
     "largest",
@@ -59,6 +60,7 @@ abs = np.abs
 pow = np.power  # IEEE results where math.pow raises; the errors are found afterwards
 power = np.power
 is_infinite = np.isinf
+is_finite = np.isfinite
 equal = np.equal
 
 

@@ -37,6 +37,7 @@ FUNCTIONS = (
     "dot",
     "equal",
     "exp",
+    "is_finite",
     "is_infinite",
     "is_zero",
     "largest",
