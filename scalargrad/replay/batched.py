@@ -127,14 +127,16 @@ class BatchedTape:
         return arrays
 
     def _search(self, leaves: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """The pass again, looking for the first op that failed and the first example it failed for.
+        """The pass again, looking for the first example that failed and the op it failed at.
 
         A failed op gives NaN or infinity from finite inputs. Where that
         happens, the op's float rule is run on that example's numbers: if it
         raises, so does this, with eager execution's error, naming the op and
-        the example. NaN and infinity that eager execution also gives without
-        an error (from an input that is NaN, say) are no failure: the pass
-        stands.
+        the example. Eager code builds the examples one after another, so the
+        error is the first example's that fails, at its first failing op in the
+        tape's order, whichever op fails first in another example. NaN and
+        infinity that eager execution also gives without an error (from an
+        input that is NaN, say) are no failure: the pass stands.
         """
         try:
             with np.errstate(all="ignore"):
@@ -145,22 +147,30 @@ class BatchedTape:
             Interpreter(self._recording, who="BatchedTape.forward()").forward(first)
             raise
         recording = self._recording
+        failure: tuple[int, int, Exception, list[float]] | None = None  # example, op, error, arguments
         for k, (rule, inputs, consts) in enumerate(zip(recording.rules, recording.parents, recording.consts)):
             out = np.broadcast_to(values[recording.base + k], (self._size,))
             args = [np.broadcast_to(values[i], (self._size,)) for i in inputs]
             suspect = ~np.isfinite(out)
             for arg in args:
                 suspect &= np.isfinite(arg)
-            for i in np.flatnonzero(suspect):
+            # Only an example before the one found so far can change the answer.
+            for i in np.flatnonzero(suspect[: self._size if failure is None else failure[0]]):
                 numbers_at_i = [float(a[i]) for a in args]
                 try:
                     rule(numbers_at_i, consts, on_floats)
                 except (ArithmeticError, ValueError) as error:
-                    shown = ", ".join(map(repr, [*numbers_at_i, *consts]))
-                    raise type(error)(
-                        f"BatchedTape.forward(): {recording.describe(k)} fails at example {i}, "
-                        f"arguments ({shown}): {error}"
-                    ) from None
+                    failure = (int(i), k, error, numbers_at_i)
+                    break
+            if failure is not None and failure[0] == 0:
+                break
+        if failure is not None:
+            example, op, cause, arguments = failure
+            shown = ", ".join(map(repr, [*arguments, *recording.consts[op]]))
+            raise type(cause)(
+                f"BatchedTape.forward(): {recording.describe(op)} fails at example {example}, "
+                f"arguments ({shown}): {cause}"
+            ) from None
         return values, extras
 
 
