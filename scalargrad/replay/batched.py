@@ -15,6 +15,7 @@ NumPy is needed here only: ``pip install 'scalargrad[fast]'``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -46,6 +47,13 @@ class BatchedTape:
         slot = {id(leaf): i for i, leaf in enumerate(recording.leaves)}
         self._batch_slots = [slot[id(leaf)] for leaf in self.batch]
         self._forward, self._backward = Program(recording, varying=self._batch_slots).functions(on_arrays)
+        # The slots of numbers all examples share: the other leaves, and the ops computed from them only.
+        varies = [slot in self._batch_slots for slot in range(recording.base)]
+        varies += [False] * len(recording.nodes)
+        for k, inputs in enumerate(recording.parents, recording.base):
+            varies[k] = any(varies[i] for i in inputs)
+        self._shared_slots = [slot for slot, varying in enumerate(varies) if not varying]
+        self._finite_constants = all(math.isfinite(c) for consts in recording.consts for c in consts)
         self._values: tuple[Any, ...] | None = None
         self._extras: tuple[Any, ...] = ()
         self._size = 0
@@ -76,7 +84,10 @@ class BatchedTape:
             # overflow); any flag sends the pass through the slow search for the failing op.
             with np.errstate(all="raise", under="ignore"):
                 values, extras = self._forward(tuple(leaves))
+            finite = self._finite(values)
         except (ArithmeticError, ValueError):  # FloatingPointError is an ArithmeticError
+            finite = False
+        if not finite:
             values, extras = self._search(leaves)
         self._values, self._extras = values, extras
         return np.broadcast_to(values[self._recording.output], (self._size,)).astype(float)
@@ -101,6 +112,19 @@ class BatchedTape:
         for slot, leaf in enumerate(self._recording.leaves):
             if slot not in batch:
                 leaf.grad += float(grads[slot])  # summed over the batch by the program
+
+    def _finite(self, values: tuple[Any, ...]) -> bool:
+        """Whether the pass started from finite numbers only, so that every number it made is finite.
+
+        Math raises for some NaN or infinite arguments where NumPy flags
+        nothing (``nan / 0``). A NaN or an infinity comes from a column, a
+        parameter, a constant, or a number all examples share that Python
+        computed without a flag (``w * 1e308 * 10``); from finite numbers,
+        NumPy flags whatever is not finite.
+        """
+        shared = map(values.__getitem__, self._shared_slots)
+        columns = map(values.__getitem__, self._batch_slots)
+        return self._finite_constants and all(map(math.isfinite, shared)) and all(map(_all_finite, columns))
 
     def _columns(self, columns: Sequence[Sequence[float]]) -> list[Any]:
         if isinstance(columns, Value | str) or not isinstance(columns, Sequence | np.ndarray):
@@ -129,13 +153,14 @@ class BatchedTape:
     def _search(self, leaves: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
         """The pass again, looking for the first example that failed and the op it failed at.
 
-        A failed op gives NaN or infinity from finite inputs. Where that
-        happens, the op's float rule is run on that example's numbers: if it
-        raises, so does this, with eager execution's error, naming the op and
-        the example. Eager code builds the examples one after another, so the
-        error is the first example's that fails, at its first failing op in the
-        tape's order, whichever op fails first in another example. NaN and
-        infinity that eager execution also gives without an error (from an
+        A failed op gives NaN or infinity. Wherever an op's result is not
+        finite, its float rule is run on that example's numbers (math raises
+        for some NaN or infinite arguments too: ``sin(inf)``, ``nan / 0``):
+        if it raises, so does this, with eager execution's error, naming the
+        op and the example. Eager code builds the examples one after another,
+        so the error is the first failing example's, at its first failing op
+        in the tape's order, whichever op fails first in another example. NaN
+        and infinity that eager execution also gives without an error (from an
         input that is NaN, say) are no failure: the pass stands.
         """
         try:
@@ -152,8 +177,6 @@ class BatchedTape:
             out = np.broadcast_to(values[recording.base + k], (self._size,))
             args = [np.broadcast_to(values[i], (self._size,)) for i in inputs]
             suspect = ~np.isfinite(out)
-            for arg in args:
-                suspect &= np.isfinite(arg)
             # Only an example before the one found so far can change the answer.
             for i in np.flatnonzero(suspect[: self._size if failure is None else failure[0]]):
                 numbers_at_i = [float(a[i]) for a in args]
@@ -172,6 +195,10 @@ class BatchedTape:
                 f"arguments ({shown}): {cause}"
             ) from None
         return values, extras
+
+
+def _all_finite(column: Any) -> bool:
+    return bool(np.isfinite(column).all())
 
 
 def _batch_leaves(batch: Sequence[Value], recording: Recording) -> list[Value]:
