@@ -16,6 +16,7 @@ NumPy is needed here only: ``pip install 'scalargrad[fast]'``.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -138,7 +139,7 @@ class BatchedTape:
         for leaf, column in zip(self.batch, columns):
             name = leaf.label or "a batch leaf"
             try:
-                array = np.asarray(column, dtype=float)
+                array = _real_numbers(column)
             except (TypeError, ValueError):
                 raise TypeError(f"BatchedTape.forward(): the column for {name} is not numbers: {column!r}") from None
             if array.ndim != 1 or len(array) == 0:
@@ -195,6 +196,19 @@ class BatchedTape:
                 f"arguments ({shown}): {cause}"
             ) from None
         return values, extras
+
+
+def _real_numbers(column: Any) -> Any:
+    """``column`` as an array of floats, if it holds real numbers (as `Value` takes); else TypeError.
+
+    ``numpy.asarray(..., dtype=float)`` alone would read ``"1.5"`` as 1.5 and ``None`` as NaN.
+    """
+    array = np.asarray(column)
+    if array.dtype.kind not in "biuf" and not (
+        array.dtype.kind == "O" and all(isinstance(x, numbers.Real) and not isinstance(x, Value) for x in array.flat)
+    ):
+        raise TypeError("not real numbers")
+    return array.astype(float)
 
 
 def _all_finite(column: Any) -> bool:
