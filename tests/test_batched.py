@@ -30,8 +30,13 @@ relative (tanh scaled by 1 + 1e-11 in the NumPy namespace) fails.
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
+import subprocess
+import sys
+import textwrap
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -743,3 +748,80 @@ def test_moons_hinge_and_l2_in_per_example_form_match_the_usual_loss(monkeypatch
                 p.data -= lr * p.grad
         assert_same_parameters(batch_model.parameters(), eager_model.parameters(), step)
     assert loss.data < 0.5  # it did learn
+
+
+# ---------------------------------------------------------------------------
+# NumPy is an extra: without it, everything but batching works and NumPy is never imported.
+# ---------------------------------------------------------------------------
+
+
+def test_without_numpy_scalargrad_trains_and_replays_and_batching_names_the_extra() -> None:
+    """A fresh interpreter where ``import numpy`` fails, as if it were not installed.
+
+    ``import scalargrad``, eager training and single replay (code and
+    interpreted) work and never try to import NumPy (every import statement
+    is watched); ``compile(loss, batch=[...])`` is the one that tries, and its
+    ImportError says how to install it.
+    """
+    code = """
+        import builtins, sys
+        sys.modules["numpy"] = None  # `import numpy` now fails as if NumPy were not installed
+        tried = []
+        real_import = builtins.__import__
+
+        def watch(name, *args, **kwargs):
+            if name == "numpy" or name.startswith("numpy."):
+                tried.append(name)
+            return real_import(name, *args, **kwargs)
+
+        builtins.__import__ = watch
+        import scalargrad
+        from scalargrad import Value
+        from scalargrad.nn import MLP, hinge_loss, l2_penalty
+
+        model = MLP(2, [4, 1], seed=0)
+        x0, x1 = Value(0.5, "x0"), Value(1.0, "x1")
+
+        def build():
+            scores = [model([x0, x1]), model([-1.0, 0.2])]
+            return hinge_loss(scores, [1, -1]) + l2_penalty(model.parameters(), 1e-4)
+
+        for _ in range(3):
+            loss = build()
+            model.zero_grad()
+            loss.backward()
+            for p in model.parameters():
+                p.data -= 0.1 * p.grad
+        eager = build()
+        for codegen in (True, False):
+            tape = scalargrad.compile(eager, codegen=codegen)
+            assert tape.forward() == eager.data
+        print("tried before batching:", tried)
+        try:
+            scalargrad.compile(model([x0, x1]), batch=[x0, x1])
+        except ImportError as error:
+            print("ImportError:", error)
+        print("tried after:", tried)
+    """
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "tried before batching: []",
+        "ImportError: compile(batch=...) needs NumPy, which is not installed: pip install 'scalargrad[fast]'",
+        "tried after: ['numpy']",
+    ]
+
+
+def test_numpy_is_the_fast_extra_and_no_dependency() -> None:
+    """pyproject.toml: the core depends on graphviz only, and the ``fast`` extra the message names brings NumPy."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert [re.split(r"[<>=!~ ;\[]", d)[0] for d in project["dependencies"]] == ["graphviz"]
+    assert [re.split(r"[<>=!~ ;\[]", d)[0] for d in project["optional-dependencies"]["fast"]] == ["numpy"]
