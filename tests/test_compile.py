@@ -65,11 +65,14 @@ def test_every_registered_rule_is_exercised_by_replay() -> None:
     assert not missing, f"rules with no replay test (add them to OPS): {missing}"
 
 
+@pytest.mark.parametrize("codegen", [True, False], ids=["code", "interpreted"])
 @pytest.mark.parametrize("name", sorted(OPS))
-def test_each_op_replays_on_new_values(name: str) -> None:
+def test_each_op_replays_on_new_values(name: str, codegen: bool) -> None:
+    """Each op, replayed as code and op by op: its float reference, central differences, and eager bit for bit."""
     op = OPS[name]
     leaves = [Value(x) for x in POINT_A[: op.values]]
-    tape = compile(build_op(op, leaves))
+    tape = compile(build_op(op, leaves), codegen=codegen)
+    assert tape.codegen is codegen
     for leaf, x in zip(leaves, POINT_B):
         leaf.data = x
     value = tape.forward()
@@ -139,14 +142,21 @@ def eager_and_replay_grads(
     return expected, [leaf.grad for leaf in leaves]
 
 
+@pytest.mark.parametrize("codegen", [True, False], ids=["code", "interpreted"])
 @settings(max_examples=150)
 @given(programs(), st.data())
-def test_random_graphs_replay_exactly_like_eager(program: Program, data: st.DataObject) -> None:
+def test_random_graphs_replay_exactly_like_eager(codegen: bool, program: Program, data: st.DataObject) -> None:
+    """Random graphs, replayed as code and op by op, with and without ``sync``: eager's floats, bit for bit.
+
+    Oracle: the graph built eagerly at the new point (``repr`` equality of
+    the output, every leaf gradient, and every interior Value once synced).
+    """
     n_leaves = program[0]
     points = st.lists(st.floats(-3.0, 3.0, allow_subnormal=False), min_size=n_leaves, max_size=n_leaves)
     leaves = [Value(x) for x in data.draw(points, label="recorded at")]
+    sync = data.draw(st.booleans(), label="sync")
     try:
-        tape = compile(run(program, leaves))
+        tape = compile(run(program, leaves), sync=sync, codegen=codegen)
     except (ArithmeticError, ValueError):
         assume(False)  # no graph to record where the first build fails
     for leaf, x in zip(leaves, data.draw(points, label="replayed at")):
@@ -170,8 +180,9 @@ def test_random_graphs_replay_exactly_like_eager(program: Program, data: st.Data
         return
     assert [repr(g) for g in replayed] == [repr(g) for g in expected]
 
-    # sync() makes every interior Value what the eager build holds.
-    tape.sync()
+    # sync() makes every interior Value what the eager build holds; sync=True did so already.
+    if not sync:
+        tape.sync()
     synced, fresh = consumers_first(tape.output), consumers_first(eager)
     assert len(synced) == len(fresh)
     for a, b in zip(synced, fresh):
@@ -219,7 +230,14 @@ def toy_data() -> tuple[list[list[float]], list[float]]:
     return points, [1.0 if x * x + y * y < 1.5 else -1.0 for x, y in points]
 
 
-def test_training_matches_eager_step_by_step() -> None:
+@pytest.mark.parametrize("sync", [False, True], ids=["no sync", "sync"])
+@pytest.mark.parametrize("codegen", [True, False], ids=["code", "interpreted"])
+def test_training_matches_eager_step_by_step(codegen: bool, sync: bool) -> None:
+    """20 SGD steps on minibatches written into input leaves: loss and parameters are eager's floats, every step.
+
+    Replayed as code and op by op, with and without ``sync``; oracle: the
+    graph rebuilt eagerly every step (exact equality).
+    """
     points, labels = toy_data()
     batch = 4
     eager_layers, tape_layers = make_params(3), make_params(3)
@@ -228,7 +246,7 @@ def test_training_matches_eager_step_by_step() -> None:
     ys = [Value(0.0) for _ in range(batch)]
     eager_xs = [[Value(0.0), Value(0.0)] for _ in range(batch)]
     eager_ys = [Value(0.0) for _ in range(batch)]
-    tape = compile(mlp_loss(tape_layers, xs, ys))
+    tape = compile(mlp_loss(tape_layers, xs, ys), codegen=codegen, sync=sync)
     eager_params, tape_params = flat(eager_layers), flat(tape_layers)
     for step in range(20):
         start = step * batch % len(points)
@@ -242,19 +260,23 @@ def test_training_matches_eager_step_by_step() -> None:
         eager_loss.backward()
         assert same(tape.forward(), eager_loss.data), step
         tape.backward()
+        if sync:  # every interior Value holds what the eager build holds
+            for a, b in zip(consumers_first(tape.output), consumers_first(eager_loss), strict=True):
+                assert same(a.data, b.data) and (not a.parents or same(a.grad, b.grad)), step
         for p in eager_params + tape_params:
             p.data -= 0.1 * p.grad
         assert [p.data for p in tape_params] == [p.data for p in eager_params], step
     assert eager_params[0].data != make_params(3)[0][0][0][0].data  # training did move the parameters
 
 
-def test_replayed_mlp_gradient_matches_pytorch() -> None:
+@pytest.mark.parametrize("codegen", [True, False], ids=["code", "interpreted"])
+def test_replayed_mlp_gradient_matches_pytorch(codegen: bool) -> None:
     torch = pytest.importorskip("torch")
     points, labels = toy_data()
     layers = make_params(5)
     xs = [[Value(a), Value(b)] for a, b in points[:4]]
     ys = [Value(y) for y in labels[:4]]
-    tape = compile(mlp_loss(layers, xs, ys))
+    tape = compile(mlp_loss(layers, xs, ys), codegen=codegen)
     # Move the parameters, so the replay (not the recording build) is what gets checked.
     for p in flat(layers):
         p.data *= 0.9
@@ -330,9 +352,10 @@ def test_backward_before_forward_is_a_clear_error() -> None:
         tape.sync()
 
 
-def test_failing_forward_names_the_op_and_leaves_no_stale_closures() -> None:
+@pytest.mark.parametrize("codegen", [True, False], ids=["code", "interpreted"])
+def test_failing_forward_names_the_op_and_leaves_no_stale_closures(codegen: bool) -> None:
     x = Value(2.0, "x")
-    tape = compile((x.log() * 3.0).tanh())
+    tape = compile((x.log() * 3.0).tanh(), codegen=codegen)
     tape.forward()
     x.data = -1.0
     with pytest.raises(ValueError, match=r"Tape\.forward\(\): op 0: 'log' on \(leaf 0 'x'\), arguments \(-1\.0\)"):

@@ -15,6 +15,8 @@ NumPy is needed here only: ``pip install 'scalargrad[fast]'``.
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -46,6 +48,13 @@ class BatchedTape:
         slot = {id(leaf): i for i, leaf in enumerate(recording.leaves)}
         self._batch_slots = [slot[id(leaf)] for leaf in self.batch]
         self._forward, self._backward = Program(recording, varying=self._batch_slots).functions(on_arrays)
+        # The slots of numbers all examples share: the other leaves, and the ops computed from them only.
+        varies = [slot in self._batch_slots for slot in range(recording.base)]
+        varies += [False] * len(recording.nodes)
+        for k, inputs in enumerate(recording.parents, recording.base):
+            varies[k] = any(varies[i] for i in inputs)
+        self._shared_slots = [slot for slot, varying in enumerate(varies) if not varying]
+        self._finite_constants = all(math.isfinite(c) for consts in recording.consts for c in consts)
         self._values: tuple[Any, ...] | None = None
         self._extras: tuple[Any, ...] = ()
         self._size = 0
@@ -77,7 +86,10 @@ class BatchedTape:
             # overflow); any flag sends the pass through the slow search for the failing op.
             with np.errstate(all="raise", under="ignore"):
                 values, extras = self._forward(tuple(leaves))
+            finite = self._finite(values)
         except (ArithmeticError, ValueError):  # FloatingPointError is an ArithmeticError
+            finite = False
+        if not finite:
             values, extras = self._search(leaves)
         self._values, self._extras = values, extras
         return np.broadcast_to(values[self._recording.output], (self._size,)).astype(float)
@@ -115,6 +127,19 @@ class BatchedTape:
             raise ValueError(f"BatchedTape.values(): {node!r} is not in the recorded graph")
         return np.broadcast_to(self._values[slot], (self._size,)).astype(float)
 
+    def _finite(self, values: tuple[Any, ...]) -> bool:
+        """Whether the pass started from finite numbers only, so that every number it made is finite.
+
+        Math raises for some NaN or infinite arguments where NumPy flags
+        nothing (``nan / 0``). A NaN or an infinity comes from a column, a
+        parameter, a constant, or a number all examples share that Python
+        computed without a flag (``w * 1e308 * 10``); from finite numbers,
+        NumPy flags whatever is not finite.
+        """
+        shared = map(values.__getitem__, self._shared_slots)
+        columns = map(values.__getitem__, self._batch_slots)
+        return self._finite_constants and all(map(math.isfinite, shared)) and all(map(_all_finite, columns))
+
     def _columns(self, columns: Sequence[Sequence[float]]) -> list[Any]:
         if isinstance(columns, Value | str) or not isinstance(columns, Sequence | np.ndarray):
             raise TypeError(f"BatchedTape.forward() needs one column of numbers per batch leaf, got {columns!r}")
@@ -127,7 +152,7 @@ class BatchedTape:
         for leaf, column in zip(self.batch, columns):
             name = leaf.label or "a batch leaf"
             try:
-                array = np.asarray(column, dtype=float)
+                array = _real_numbers(column)
             except (TypeError, ValueError):
                 raise TypeError(f"BatchedTape.forward(): the column for {name} is not numbers: {column!r}") from None
             if array.ndim != 1 or len(array) == 0:
@@ -140,14 +165,17 @@ class BatchedTape:
         return arrays
 
     def _search(self, leaves: list[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """The pass again, looking for the first op that failed and the first example it failed for.
+        """The pass again, looking for the first example that failed and the op it failed at.
 
-        A failed op gives NaN or infinity from finite inputs. Where that
-        happens, the op's float rule is run on that example's numbers: if it
-        raises, so does this, with eager execution's error, naming the op and
-        the example. NaN and infinity that eager execution also gives without
-        an error (from an input that is NaN, say) are no failure: the pass
-        stands.
+        A failed op gives NaN or infinity. Wherever an op's result is not
+        finite, its float rule is run on that example's numbers (math raises
+        for some NaN or infinite arguments too: ``sin(inf)``, ``nan / 0``):
+        if it raises, so does this, with eager execution's error, naming the
+        op and the example. Eager code builds the examples one after another,
+        so the error is the first failing example's, at its first failing op
+        in the tape's order, whichever op fails first in another example. NaN
+        and infinity that eager execution also gives without an error (from an
+        input that is NaN, say) are no failure: the pass stands.
         """
         try:
             with np.errstate(all="ignore"):
@@ -158,23 +186,46 @@ class BatchedTape:
             Interpreter(self._recording, who="BatchedTape.forward()").forward(first)
             raise
         recording = self._recording
+        failure: tuple[int, int, Exception, list[float]] | None = None  # example, op, error, arguments
         for k, (rule, inputs, consts) in enumerate(zip(recording.rules, recording.parents, recording.consts)):
             out = np.broadcast_to(values[recording.base + k], (self._size,))
             args = [np.broadcast_to(values[i], (self._size,)) for i in inputs]
             suspect = ~np.isfinite(out)
-            for arg in args:
-                suspect &= np.isfinite(arg)
-            for i in np.flatnonzero(suspect):
+            # Only an example before the one found so far can change the answer.
+            for i in np.flatnonzero(suspect[: self._size if failure is None else failure[0]]):
                 numbers_at_i = [float(a[i]) for a in args]
                 try:
                     rule(numbers_at_i, consts, on_floats)
                 except (ArithmeticError, ValueError) as error:
-                    shown = ", ".join(map(repr, [*numbers_at_i, *consts]))
-                    raise type(error)(
-                        f"BatchedTape.forward(): {recording.describe(k)} fails at example {i}, "
-                        f"arguments ({shown}): {error}"
-                    ) from None
+                    failure = (int(i), k, error, numbers_at_i)
+                    break
+            if failure is not None and failure[0] == 0:
+                break
+        if failure is not None:
+            example, op, cause, arguments = failure
+            shown = ", ".join(map(repr, [*arguments, *recording.consts[op]]))
+            raise type(cause)(
+                f"BatchedTape.forward(): {recording.describe(op)} fails at example {example}, "
+                f"arguments ({shown}): {cause}"
+            ) from None
         return values, extras
+
+
+def _real_numbers(column: Any) -> Any:
+    """``column`` as an array of floats, if it holds real numbers (as `Value` takes); else TypeError.
+
+    ``numpy.asarray(..., dtype=float)`` alone would read ``"1.5"`` as 1.5 and ``None`` as NaN.
+    """
+    array = np.asarray(column)
+    if array.dtype.kind not in "biuf" and not (
+        array.dtype.kind == "O" and all(isinstance(x, numbers.Real) and not isinstance(x, Value) for x in array.flat)
+    ):
+        raise TypeError("not real numbers")
+    return array.astype(float)
+
+
+def _all_finite(column: Any) -> bool:
+    return bool(np.isfinite(column).all())
 
 
 def _batch_leaves(batch: Sequence[Value], recording: Recording) -> list[Value]:

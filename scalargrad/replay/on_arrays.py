@@ -6,10 +6,10 @@ number all examples share, such as a weight). Branching ops decide per
 example (``positive`` gives an array of booleans, ``where`` picks per entry).
 
 Nothing here raises: NumPy gives ``nan`` or ``inf`` where ``math`` would raise
-(log of a negative, exp(1000)). `BatchedTape` runs under
-``numpy.errstate(all="ignore")`` and then looks for the first op whose result
-went non-finite from finite inputs, asking the float rule at that example
-for the error eager execution would raise.
+(log of a negative, exp(1000)). When NumPy flags one, or a pass starts from a
+NaN or an infinity, `BatchedTape` runs the pass again under
+``numpy.errstate(all="ignore")`` and asks the float rule, wherever a result is
+not finite, for the error eager execution would raise.
 """
 
 from __future__ import annotations
