@@ -1,0 +1,129 @@
+"""The course's source format, and how the notebooks are made from it.
+
+A lesson is written once, in ``lessons/NN_name.py``, as a `Lesson`: its cells
+in order, each explanation (`Text`) in English and Japanese side by side, each
+code cell (`Code`) once, for both languages. `build` writes the two notebooks
+``en/NN-name.ipynb`` and ``ja/NN-name.ipynb`` from it, so their code, names and
+numbers cannot drift apart. The only thing a code cell may know about the
+language is ``LANG`` (``"en"`` or ``"ja"``), set by the first cell, for the
+diagrams' and pages' own text (``animate_backward(..., lang=LANG)``).
+
+Every notebook starts with the same set-up cell: ``LANG``, and `check`, which
+tells a learner whether an exercise's answer is right.
+
+Run ``python docs/course/build.py`` to write the notebooks and execute them
+(their outputs are what the docs site shows); ``--check`` only verifies that
+the notebooks on disk are the ones the sources give.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+LANGUAGES: tuple[Literal["en", "ja"], ...] = ("en", "ja")
+
+
+@dataclass(frozen=True)
+class Text:
+    """An explanation, in both languages (Markdown; the Japanese written as a Japanese teacher writes it)."""
+
+    en: str
+    ja: str
+
+
+@dataclass(frozen=True)
+class Code:
+    """A code cell, the same in both notebooks."""
+
+    source: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson: its number, file name, title, the seed it teaches from, and its cells.
+
+    ``expect`` are numbers from the seed's worked example (as the seed writes
+    them: "220", "2.2") that must appear in the executed notebook's outputs:
+    the lesson reproduces the seed, and a test holds it to that.
+    """
+
+    number: int
+    name: str
+    title: Text
+    seed: str
+    cells: tuple[Text | Code, ...]
+    expect: tuple[str, ...] = field(default=())
+
+    @property
+    def filename(self) -> str:
+        return f"{self.number:02d}-{self.name}.ipynb"
+
+
+#: The first code cell of every notebook, after ``LANG = "..."``.
+SETUP = '''\
+import math
+
+import scalargrad
+from scalargrad import Value
+
+_VERDICTS = {
+    "en": ("Correct!", "Not yet: you wrote {got}, the answer is not that.", "Write your answer in place of ..."),
+    "ja": ("正解です!", "もう一度: {got} ではありません。", "... のところに答えを書いてください。"),
+}
+
+
+def check(answer, expected, tolerance=1e-9):
+    """Say whether an exercise's answer is right (numbers, or lists of numbers, within the tolerance)."""
+    right, wrong, missing = _VERDICTS[LANG]
+    if answer is ...:
+        print(missing)
+        return
+    got, want = (list(answer), list(expected)) if isinstance(expected, list | tuple) else ([answer], [expected])
+    numbers = [x.data if isinstance(x, Value) else x for x in got]
+    ok = len(numbers) == len(want) and all(
+        math.isclose(g, w, rel_tol=tolerance, abs_tol=tolerance) for g, w in zip(numbers, want)
+    )
+    print(right if ok else wrong.format(got=answer))'''
+
+
+def lessons() -> list[Lesson]:
+    """Every lesson in ``lessons/``, in order."""
+    import lessons as package  # docs/course/lessons, with docs/course on sys.path
+
+    found = []
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"lessons.{info.name}")
+        found.append(module.LESSON)
+    return found
+
+
+def notebook(lesson: Lesson, lang: Literal["en", "ja"]) -> nbformat.NotebookNode:
+    """The lesson's notebook in ``lang``, without outputs."""
+    cells = [
+        nbformat.v4.new_markdown_cell(f"# {lesson.number}. {getattr(lesson.title, lang)}"),
+        nbformat.v4.new_code_cell(f'LANG = "{lang}"\n\n{SETUP}'),
+    ]
+    for cell in lesson.cells:
+        if isinstance(cell, Text):
+            cells.append(nbformat.v4.new_markdown_cell(getattr(cell, lang).strip("\n")))
+        else:
+            cells.append(nbformat.v4.new_code_cell(cell.source.strip("\n")))
+    book = nbformat.v4.new_notebook(cells=cells)
+    book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    book.metadata["language_info"] = {"name": "python"}
+    # Stable ids: a rebuild changes a cell's id only if its position does.
+    for i, cell in enumerate(book.cells):
+        cell.id = f"{lang}-{lesson.number:02d}-{i:02d}"
+    return book
+
+
+def sources(book: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    """(type, source) of every cell: what the sources fix, outputs aside."""
+    return [(cell.cell_type, cell.source) for cell in book.cells]
