@@ -18,7 +18,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from course import HERE, LANGUAGES, Lesson, lessons, notebook, sources  # noqa: E402 - after the path is set
+from course import HERE, LANGUAGES, Lesson, lessons, notebook, sources
 
 
 def execute(book: nbformat.NotebookNode, timeout: int = 600) -> nbformat.NotebookNode:
