@@ -34,9 +34,9 @@ from ._common import (
     Progress,
     Stopwatch,
     add_compile_option,
+    at_least,
     demo_parser,
     output,
-    positive_int,
     pyplot,
     run_main,
     save_diagram,
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     parser = demo_parser(
         "moons", "micrograd's two-moons demo: MLP(2,[16,16,1]), hinge + L2, SGD.", prog=prog, steps=100, seed=1337
     )
-    parser.add_argument("--points", type=positive_int, default=100, help="number of data points (default: 100)")
+    parser.add_argument("--points", type=at_least(2), default=100, help="number of data points (default: 100)")
     add_compile_option(parser)
     args = parser.parse_args(argv)
 

@@ -7,7 +7,6 @@ train tiny networks with `scalargrad.nn` and `scalargrad.optim`.
 """
 
 from scalargrad import examples, nn, optim
-from scalargrad.animate import animate_backward
 from scalargrad.compile import GraphChangedError, Tape
 from scalargrad.compile import compile as compile
 from scalargrad.engine import (
@@ -37,7 +36,7 @@ from scalargrad.engine import (
     tanh,
 )
 from scalargrad.engine import sum as sum
-from scalargrad.viz import GraphvizNotFound, draw_dot
+from scalargrad.viz import GraphvizNotFound, animate_backward, animate_forward, draw_dot
 
 __version__ = "0.1.0"
 
@@ -50,6 +49,7 @@ __all__ = [
     "Tape",
     "Value",
     "animate_backward",
+    "animate_forward",
     "backward_steps",
     "cos",
     "dot",

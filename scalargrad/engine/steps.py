@@ -116,6 +116,7 @@ class NodeNames:
         for name, obj in (names or {}).items():
             if isinstance(obj, Value) and not name.startswith("_"):
                 bound.setdefault(id(obj), name)
+        self.root = root
         order = reading_order(root)
         given = [node.label or bound.get(id(node), "") for node in order]
         taken = set(given)
