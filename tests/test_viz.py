@@ -25,7 +25,11 @@ import pytest
 
 import scalargrad as sg
 from scalargrad import Value, examples
+from scalargrad.marks import mark
 from scalargrad.viz import (
+    DATA_COLOR,
+    GRAD_COLOR,
+    NOTE_COLOR,
     Diagram,
     GraphvizNotFound,
     Unrendered,
@@ -143,14 +147,14 @@ def test_seed_numbers_appear_in_the_boxes() -> None:
 
 def test_value_boxes_say_data_and_grad_in_words_and_colours() -> None:
     source = draw_dot(colah()).source
-    assert '<font color="#1a7f37">data 6</font>' in source
-    assert '<font color="#cf222e">grad 5</font>' in source
+    assert f'<font color="{DATA_COLOR}">data 6</font>' in source
+    assert f'<font color="{GRAD_COLOR}">grad 5</font>' in source
     assert "<b>e</b>" in source
 
 
 def test_op_nodes_are_small_circles_with_the_op_symbol() -> None:
     source = draw_dot(neuron()).source
-    for op in ("*", "+", "*-1", "exp", "+1", "1/"):
+    for op in ("*", "+", "*-1", "exp", "+1", "1/x"):  # 1/ reads 1/x
         assert re.search(rf"\[label=<{re.escape(op)}> margin=0.02 shape=circle", source), op
 
 
@@ -163,8 +167,8 @@ def test_a_plus_a_draws_two_edges_and_numbers_ordered_operands() -> None:
     into_plus = [tail for tail, head in edges if head == plus[1]]
     assert len(into_plus) == 2 and into_plus[0] == into_plus[1]
     # Division: the numerator is operand 0, the denominator operand 1.
-    assert source.count('<font point-size="8" color="#57606a">0</font>') == 1
-    assert source.count('<font point-size="8" color="#57606a">1</font>') == 1
+    assert source.count(f'<font point-size="8.8" color="{NOTE_COLOR}">0</font>') == 1
+    assert source.count(f'<font point-size="8.8" color="{NOTE_COLOR}">1</font>') == 1
 
 
 def test_names_label_unlabeled_values_without_changing_them() -> None:
@@ -195,7 +199,7 @@ def test_fan_out_in_circuit_shows_each_wires_share_and_the_total() -> None:
     b_node = re.search(r"^\t(\w+) \[label=<<table[^\n]*<b>b</b>", source, flags=re.M)
     assert b_node is not None
     b_wires = [w for w, tail in tails.items() if tail == b_node[1]]
-    grads = sorted(re.findall(r'color="#cf222e">([^<]*)</font>', labels[w])[0] for w in b_wires)
+    grads = sorted(re.findall(rf'color="{GRAD_COLOR}">([^<]*)</font>', labels[w])[0] for w in b_wires)
     assert grads == ["2", "3"]
     assert "grad 5" in source  # the leaf's total
 
@@ -266,9 +270,9 @@ def test_real_dot_svg_parses_and_holds_the_seed_numbers(style: str) -> None:
             assert text in texts, (text, joined)
     else:
         # Wires: value above (green), gradient below (red), e.g. apple's wire carries 100 and 2.2.
-        for text in ("apple", "apple_num", "tax", "price", "100", "2.2", "110", "200", "1.1", "220", "1"):
+        for text in ("apple", "apple_num", "tax", "price", "100", "2.2", "110", "200", "1.1", "1"):
             assert text in texts, (text, joined)
-        assert "apple_price = 200" in texts
+        assert "apple_price = 200" in texts and "price = 220" in texts
 
 
 @needs_dot
@@ -411,10 +415,11 @@ def test_notebook_without_renderer_shows_dot_text_and_hint(monkeypatch: pytest.M
 
 
 def labelled_neuron(layer: int, j: int, ws: list[float], b: float, xs: list[Value], act: bool, expand: bool = False):
-    """A neuron labelled the way scalargrad.nn labels one, built by hand from engine ops."""
+    """A neuron marked the way scalargrad.nn marks one (scalargrad.marks), built by hand from engine ops."""
     name = f"layer{layer}.neuron{j}"
-    w = [Value(v, f"{name}.w{k}") for k, v in enumerate(ws)]
-    bias = Value(b, f"{name}.b")
+    path = (f"layer{layer}", f"neuron{j}")
+    w = [mark(Value(v, f"{name}.w{k}"), path, "parameter", j) for k, v in enumerate(ws)]
+    bias = mark(Value(b, f"{name}.b"), path, "parameter", j)
     if expand:
         z = w[0] * xs[0]
         for wk, xk in zip(w[1:], xs[1:]):
@@ -425,7 +430,7 @@ def labelled_neuron(layer: int, j: int, ws: list[float], b: float, xs: list[Valu
     out = z.tanh() if act else z
     if act:
         z.label = f"{name}.z"
-    out.label = name
+    mark(out, path, "output", j)
     return out, w, bias
 
 
@@ -480,9 +485,13 @@ def test_layer_view_folds_each_layer_and_lists_its_neurons() -> None:
     check_expected("network_layer", source)
     assert len(boxes_in(source)) == 2
     assert "<b>layer1</b>" in source and "<b>layer2</b>" in source
-    assert f'neuron1  <font color="#1a7f37">data {fmt(want["h1"])}</font>' in source
-    # Each neuron's row is a port: layer 2 reads both of layer 1's outputs.
-    assert re.search(r"^\tm0:p0 -> m1$", source, flags=re.M) and re.search(r"^\tm0:p1 -> m1$", source, flags=re.M)
+    assert f'neuron1  <font color="{DATA_COLOR}">data {fmt(want["h1"])}</font>' in source
+    # Fully connected: one edge from layer to layer (not neuron i to row i), saying how many weights it carries,
+    # and one from each input to the whole of layer 1.
+    edges = re.findall(r"^\t(\w+) -> (\w+)(?: \[label=<(.*)>\])?$", source, flags=re.M)
+    into = {(tail, head): label for tail, head, label in edges if head.startswith("m")}
+    assert re.search(r">2 weights<", into[("m0", "m1")])
+    assert len(into) == 3 and all(">2 weights<" in label for label in into.values())
 
 
 def test_a_parameter_also_used_outside_stays_visible() -> None:
@@ -494,17 +503,17 @@ def test_a_parameter_also_used_outside_stays_visible() -> None:
 
 def test_each_forward_call_gets_its_own_boxes_and_shared_weights_hide() -> None:
     x = [[Value(0.1), Value(0.2)], [Value(-0.3), Value(0.4)]]
-    w = [Value(0.5, "layer1.neuron0.w0"), Value(-0.5, "layer1.neuron0.w1")]
-    b = Value(0.1, "layer1.neuron0.b")
+    path = ("layer1", "neuron0")
+    w = [mark(Value(v, f"layer1.neuron0.w{k}"), path, "parameter") for k, v in enumerate([0.5, -0.5])]
+    b = mark(Value(0.1, "layer1.neuron0.b"), path, "parameter")
     outs = []
     for xs in x:
-        h = sg.dot(w, xs, b).tanh()
-        h.label = "layer1.neuron0"
-        outs.append(h)
+        outs.append(mark(sg.dot(w, xs, b).tanh(), path, "output"))
     total = sg.sum(outs)
     total.backward()
     source = draw_dot(total, collapse="neuron").source
-    assert source.count("<b>layer1.neuron0</b>") == 2
+    # Two calls, numbered in the order the graph reads them.
+    assert "<b>layer1.neuron0 · sample 0</b>" in source and "<b>layer1.neuron0 · sample 1</b>" in source
     assert "neuron0.w" not in source and "neuron0.b" not in source
     for h in outs:
         assert f"data {fmt(h.data)}<" in source
