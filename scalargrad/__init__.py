@@ -6,7 +6,7 @@ any order in either direction (`grad`, `jvp`, `jacobian`, `hessian`), and
 train tiny networks with `scalargrad.nn` and `scalargrad.optim`.
 """
 
-from scalargrad import examples, nn, optim
+from scalargrad import examples, marks, nn, optim
 from scalargrad.compile import GraphChangedError, Tape
 from scalargrad.compile import compile as compile
 from scalargrad.engine import (

@@ -564,3 +564,171 @@ def test_circuit_module_view_renders() -> None:
     assert "layer1" in texts and "layer2" in texts
     # The wire into the loss's first gate carries y and dloss/dy.
     assert f"layer2.neuron0 = {fmt(want['y'])}" in texts and fmt(want["dy"]) in texts
+
+
+# ---------------------------------------------------------------------------
+# Pictures: positions read from the rendered SVG, sizes from the PNG.
+# ---------------------------------------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def node_places(svg: bytes) -> dict[str, tuple[float, float, list[str]]]:
+    """For each drawn node, by its DOT name: the x and y of its first text, and all its texts."""
+    places = {}
+    for group in ET.fromstring(svg).iter(f"{SVG_NS}g"):
+        if group.get("class") != "node":
+            continue
+        title = group.find(f"{SVG_NS}title")
+        texts = list(group.iter(f"{SVG_NS}text"))
+        if title is None or not texts:
+            continue
+        places[title.text or ""] = (float(texts[0].get("x", 0)), float(texts[0].get("y", 0)), [t.text or "" for t in texts])
+    return places
+
+
+def place_of(places: dict[str, tuple[float, float, list[str]]], text: str) -> tuple[float, float]:
+    (found,) = [(x, y) for x, y, texts in places.values() if text in texts]
+    return found
+
+
+@needs_dot
+@pytest.mark.parametrize("style", ["nodes", "circuit"])
+def test_inputs_are_drawn_in_operand_order_first_on_top(style: str) -> None:
+    x = [Value(v, f"x{i}") for i, v in enumerate([0.5, -1.0, 2.0])]
+    w = [Value(v, f"w{i}") for i, v in enumerate([0.1, 0.2, 0.3])]
+    out = sg.dot(w, x).tanh()
+    out.backward()
+    places = node_places(render(draw_dot(out, style=style), "svg"))
+    tops = [place_of(places, name)[1] for name in ("w0", "x0", "w1", "x1", "w2", "x2")]
+    assert tops == sorted(tops), tops  # SVG y grows downwards: w0 on top, x2 at the bottom
+    if style == "circuit":
+        lefts = {place_of(places, name)[0] for name in ("w0", "x0", "w1", "x1", "w2", "x2")}
+        assert max(lefts) - min(lefts) < 10, lefts  # the names lined up on the left
+
+
+@needs_dot
+def test_circuit_inputs_start_on_the_left_even_when_used_late() -> None:
+    """The neuron's w2 joins at the second add gate; its name still stands in the column of inputs."""
+    places = node_places(render(draw_dot(neuron(), style="circuit"), "svg"))
+    lefts = [place_of(places, name)[0] for name in ("w0", "x0", "w1", "x1", "w2")]
+    assert max(lefts) - min(lefts) < 10, lefts
+    assert max(lefts) < min(x for x, _, texts in places.values() if "exp" in texts)
+
+
+@needs_dot
+def test_neuron_view_stacks_neuron0_on_top() -> None:
+    from scalargrad.nn import MLP
+
+    model = MLP(3, [4, 1], seed=0)
+    loss = model([Value(0.5, "x0"), Value(-1.0, "x1"), Value(2.0, "x2")]) ** 2
+    loss.backward()
+    places = node_places(render(draw_dot(loss, collapse="neuron"), "svg"))
+    tops = [place_of(places, f"layer1.neuron{j}")[1] for j in range(4)]
+    assert tops == sorted(tops), tops
+    tops = [place_of(places, f"x{i}")[1] for i in range(3)]
+    assert tops == sorted(tops), tops
+    by_layer = node_places(render(draw_dot(loss, collapse="layer"), "svg"))
+    layer1 = next(texts for _, _, texts in by_layer.values() if "layer1" in texts)
+    assert [t.split()[0] for t in layer1 if t.startswith("neuron")] == ["neuron0", "neuron1", "neuron2", "neuron3"]
+
+
+def test_a_batch_numbers_its_samples_and_fully_connected_layers_show_one_edge_per_pair() -> None:
+    from scalargrad.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    xs = [[Value(0.1, "a0"), Value(0.2, "a1")], [Value(0.3, "b0"), Value(0.4, "b1")]]
+    total = sg.sum([model(x) for x in xs])
+    total.backward()
+    source = draw_dot(total, collapse="layer").source
+    for sample in (0, 1):
+        assert f"<b>layer1 · sample {sample}</b>" in source and f"<b>layer2 · sample {sample}</b>" in source
+    edges = re.findall(r"^\t(m\d+) -> (m\d+)", source, flags=re.M)
+    assert len(edges) == len(set(edges)) == 2  # one edge from each layer1 call to its layer2 call
+    assert source.count(">3 weights<") == 2 + 4  # the two layer edges, and each input edge into a 3-neuron layer
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@needs_dot
+def test_dpi_scales_png_pixels_and_fontsize_scales_text(tmp_path: Path) -> None:
+    small = png_size(save(colah(), tmp_path / "a.png").read_bytes())
+    big = png_size(save(colah(), tmp_path / "b.png", dpi=192).read_bytes())
+    assert abs(big[0] - 2 * small[0]) <= 2 and abs(big[1] - 2 * small[1]) <= 2, (small, big)
+    assert png_size(render(draw_dot(colah()), "png", dpi=96)) == small  # 96 is Graphviz's own default
+    larger = png_size(save(colah(), tmp_path / "c.png", fontsize=22).read_bytes())
+    assert larger[0] > 1.4 * small[0] and larger[1] > 1.4 * small[1]
+    texts = ET.fromstring(render(draw_dot(colah(), fontsize=22), "svg")).iter(f"{SVG_NS}text")
+    assert {t.get("font-size") for t in texts if (t.text or "").startswith("data")} == {"22.00"}
+    assert render(draw_dot(colah()), "svg", dpi=192) == render(draw_dot(colah()), "svg")  # vector: unchanged
+    for bad in (0, 5000, "high"):
+        with pytest.raises(ValueError, match="dpi"):
+            render(draw_dot(colah()), "png", dpi=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fontsize"):
+        draw_dot(colah(), fontsize=1)
+
+
+def test_micrograd_notebook_call_works() -> None:
+    """Karpathy's notebooks call draw_dot(root, format='svg', rankdir='LR')."""
+    graph = draw_dot(colah(), format="svg", rankdir="LR")
+    assert graph.format == "svg" and "rankdir=LR" in graph.source
+    assert draw_dot(colah(), "png", "TB").format == "png"
+    with pytest.raises(ValueError, match="format"):
+        draw_dot(colah(), format="gif")
+
+
+def test_an_unlabelled_root_is_out_in_every_style() -> None:
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    out = a * b + 1
+    out.backward()
+    assert "<b>out</b>" not in draw_dot(out).source  # generated names are grey, not bold
+    assert re.search(r"<font color=\"#57606a\">out</font>", draw_dot(out).source)
+    assert "<b>out</b>" in draw_dot(out, style="circuit").source
+    assert [s.describe().split(":")[1].split("=")[0].strip() for s in sg.backward_steps(out)][0] == "out"
+
+
+def test_circuit_gates_and_vertical_labels_read_plainly() -> None:
+    source = draw_dot(neuron(), style="circuit").source
+    assert "<1/x>" in source and "<1/>" not in source
+    assert "above each wire: its value; below: the gradient sent back along it" in source
+    tb = draw_dot(neuron(), style="circuit", rankdir="TB").source
+    # Left and right of a vertical wire, a bare "2 | -0.1966" read as a subtraction: the gradient says what it is.
+    assert f'<font color="{GRAD_COLOR}">grad -0.1966</font>' in tb
+
+
+@needs_dot
+def test_a_gradient_of_a_gradient_draws_like_any_graph() -> None:
+    """grad(create_graph=True) returns Values with a graph of their own: tanh's second derivative."""
+    x = Value(0.5, "x")
+    (dy,) = sg.grad(x.tanh(), [x], create_graph=True)
+    dy.label = "dy/dx"
+    (d2y,) = sg.grad(dy, [x], create_graph=True)
+    dy.backward()
+    t = math.tanh(0.5)
+    assert dy.data == pytest.approx(1 - t**2) and d2y.data == pytest.approx(-2 * t * (1 - t**2))
+    texts = svg_texts(render(draw_dot(dy), "svg"))
+    assert "dy/dx" in texts and "x" in texts and f"data {fmt(1 - t**2)}" in texts
+    assert f"grad {fmt(-2 * t * (1 - t**2))}" in texts  # x's gradient in the derivative's own graph: y''
+
+
+def test_nn_marks_its_values_structurally_not_by_label_text() -> None:
+    from scalargrad.marks import mark_of
+    from scalargrad.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    y = model([1.0, 2.0])
+    assert mark_of(y) is not None and mark_of(y).path == ("layer2", "neuron0")  # type: ignore[union-attr]
+    w = model.layers[0].neurons[2].w[1]
+    assert mark_of(w) == sg.marks.Mark(("layer1", "neuron2"), 2, "parameter")
+    assert y.label == "layer2.neuron0" and isinstance(y.label, str)
+    # A Value merely labelled like a neuron is not folded: the label's text means nothing to the diagram.
+    fake = Value(1.0, "x") * 2
+    fake.label = "layer1.neuron0"
+    fake.backward()
+    assert "m0" not in draw_dot(fake, collapse="neuron").source
+    # And a renamed output is no longer a neuron's.
+    y.label = "score"
+    assert mark_of(y) is None

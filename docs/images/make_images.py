@@ -9,9 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from scalargrad.animate import animate_backward
+
 import scalargrad as sg
 from scalargrad import Value, examples
-from scalargrad.animate import animate_backward
 from scalargrad.viz import save
 
 HERE = Path(__file__).resolve().parent
