@@ -65,6 +65,7 @@ __all__ = [
     "jvp",
     "log",
     "logsumexp",
+    "marks",
     "maximum",
     "minimum",
     "nn",

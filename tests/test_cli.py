@@ -260,3 +260,87 @@ def test_demo_lists_the_real_demos(capsys: pytest.CaptureFixture[str]) -> None:
     listed = capsys.readouterr().out
     for name in runner.available():
         assert name in listed
+
+
+# ---------------------------------------------------------------------------
+# Every user error: one line on stderr, exit status 2, before anything is printed or written.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["draw", "a*b", "a=1", "b=2", "-o", "FOLDER"], "it is a folder"),
+        (["draw", "a*b", "a=1", "b=2", "-o", "/proc/graph.svg"], "cannot write '/proc/graph.svg'"),
+        (["draw", "a*b", "a=1", "b=2", "-o", "g.svg", "--fmt", "<^9"], "'<^9' is not a number format"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--fmt", "x"], "'x' is not a number format"),
+        (["draw", "a*b", "a=1", "b=2", "--bogus"], "scalargrad draw: unrecognized arguments: --bogus"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--dpi", "300"], "scalargrad animate: unrecognized"),
+        (["draw", "a*b", "a=1e400", "b=2"], "1e400 is not a finite number"),
+        (["draw", "a*b", "a=nan", "b=2"], "nan is not a finite number"),
+        (["draw", "a*b", "a=1", "b=2", "-o", "g.png", "--dpi", "0"], "--dpi must be between 10 and 2400"),
+        (["draw", "a*b", "a=1", "b=2", "--fontsize", "huge"], "expected a number"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--forward", "c"], "--forward c: not a variable"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--lang", "fr"], "invalid choice: 'fr'"),
+    ],
+)
+def test_every_user_error_is_one_line_and_exit_2_before_any_output(
+    argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FOLDER").mkdir()
+    try:
+        status = main(argv)
+    except SystemExit as done:  # argparse's own refusals exit from inside main
+        status = int(done.code or 0)
+    assert status == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before anything was printed
+    assert message in captured.err
+    assert captured.err.count("\n") == 1, captured.err  # one line, no usage block, no traceback
+    assert [p.name for p in tmp_path.iterdir()] == ["FOLDER"]  # nothing written
+
+
+def test_demo_moons_with_one_point_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("scalargrad.demo_runner")
+    assert main(["demo", "moons", "--points", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--points: expected a number of at least 2, got 1" in err and err.count("\n") == 1
+
+
+def test_a_closed_pipe_ends_printing_quietly_and_the_file_is_still_written(tmp_path: Path) -> None:
+    """`scalargrad draw ... | head -1`: no BrokenPipeError, and -o is written all the same."""
+    path = tmp_path / "g.dot"
+    run = [sys.executable, "-m", "scalargrad"]
+    expression = ["(a+b)*(b+1)", "a=2", "b=1"]
+    page = tmp_path / "s.html"
+    for argv in ([*run, "animate", *expression, "-o", str(page)], [*run, "draw", *expression, "-o", str(path)]):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            f"{' '.join(map(_quote, argv))} | head -1", shell=True, capture_output=True, text=True, cwd=ROOT, env=env
+        )
+        assert done.stdout.startswith("out = (a+b)*(b+1) = 6") and done.stdout.count("\n") == 1
+        assert done.stderr == "", done.stderr
+    assert path.read_text().startswith("digraph")
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+@needs_dot
+def test_draw_dpi_and_fontsize_and_animate_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small, big = tmp_path / "s.png", tmp_path / "b.png"
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(small)]) == 0
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(big), "--dpi", "192", "--fontsize", "11"]) == 0
+    width = int.from_bytes(small.read_bytes()[16:20], "big")
+    assert abs(int.from_bytes(big.read_bytes()[16:20], "big") - 2 * width) <= 2
+    page = tmp_path / "f.html"
+    argv = ["animate", "(a+b)*(b+1)", "a=2", "b=1", "-o", str(page), "--forward", "a", "--style", "circuit"]
+    assert main([*argv, "--lang", "ja"]) == 0
+    out = capsys.readouterr().out
+    assert "step 3: out = t1 * t2, tangent 2 × 1 + 3 × 0 = 2" in out  # ∂e/∂a = 2 (seed 003)
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="ja">' in text and "フォワードモード微分" in text
