@@ -11,10 +11,10 @@ into JSON by `scalargrad.viz.pages`.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from scalargrad.engine import NodeNames, Value, reading_order
+from scalargrad.engine import Value, reading_order
 from scalargrad.engine.steps import Step, TangentStep, _formula
 from scalargrad.viz.formulas import local_formulas
 from scalargrad.viz.labels import Look
@@ -93,19 +93,23 @@ def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str]
     return {key: text for key, text in after.items() if before.get(key) != text}
 
 
-def _local(look: Look, node: Value, k: int, formulas: list[str]) -> str:
+def _local(look: Look, node: Value, k: int) -> str:
     """``∂(1/x)/∂x = -1/x^2 = -0.5344``: the formula, then the op's recorded partial."""
     names = look.names
     inputs = _formula(node.op, [names(p) for p in node.parents])
     whole = inputs if len(inputs.split()) == 1 and "(" in inputs else f"({inputs})"
-    formula = formulas[k]
+    formula = local_formulas(node, names)[k]
     number = look.num(node.partials[k])
     shown = f"∂{whole}/∂{names(node.parents[k])} = {formula}"
     return html.escape(shown if formula == number else f"{shown} = {number}")
 
 
-def _formula_of(names: NodeNames, node: Value) -> str:
-    return html.escape(_formula(node.op, [names(p) for p in node.parents]))
+def _named(look: Look, value: Value) -> str:
+    return html.escape(look.names(value))
+
+
+def _formula_of(look: Look, node: Value) -> str:
+    return html.escape(_formula(node.op, [look.names(p) for p in node.parents]))
 
 
 def backward_frames(
@@ -113,43 +117,39 @@ def backward_frames(
 ) -> tuple[list[Frame], dict[str, list[str]]]:
     """The start and one frame per step of the backward pass; and every text each element will hold."""
     root = look.names.root
-    names = look.names
-    e = html.escape
-    writer = Writer(layout, look, words, words["grad"], forward=False)
-    rows = table_rows(look)
     sweep = Sweep({root: grad})
-    total = len(steps)
-    state = writer.texts(sweep, rows)
-    caption = words["start_backward"].format(total=total, root=e(names(root)), grad=look.num(grad))
-    frames = [Frame(caption, dict(state), [layout.nodes[root]])]
-    seen = {key: [text] for key, text in state.items()}
-    for step in steps:
+
+    def describe(step: Step) -> tuple[str, list[Value]]:
         node = step.node
-        formulas = local_formulas(node, names)
-        items = []
         for k, update in enumerate(step.updates):
             sweep.known[update.parent] = update.grad_after
             sweep.carried[(node, k)] = update.contribution
-            items.append(
-                words["update_backward"].format(
-                    parent=e(names(update.parent)),
-                    local=_local(look, node, k, formulas),
-                    upstream=look.num(step.upstream),
-                    partial=look.num(update.local),
-                    contribution=look.num(update.contribution),
-                    after=look.num(update.grad_after),
-                )
-            )
+        upstream = look.num(step.upstream)
         caption = words["step_backward"].format(
-            index=step.index, total=total, node=e(names(node)), formula=_formula_of(names, node),
-            upstream=look.num(step.upstream),
+            index=step.index,
+            total=len(steps),
+            node=_named(look, node),
+            formula=_formula_of(look, node),
+            upstream=upstream,
         )
-        caption += "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
-        if step.index == total:
+        caption += _list(
+            words["update_backward"].format(
+                parent=_named(look, u.parent),
+                local=_local(look, node, k),
+                upstream=upstream,
+                partial=look.num(u.local),
+                contribution=look.num(u.contribution),
+                after=look.num(u.grad_after),
+            )
+            for k, u in enumerate(step.updates)
+        )
+        if step.index == len(steps):
             caption += f"<p>{words['done_backward']}</p>"
-        frames.append(_next(layout, writer, sweep, rows, state, seen, caption, node, [u.parent for u in step.updates]))
-        state = writer.texts(sweep, rows)
-    return frames, seen
+        return caption, [u.parent for u in step.updates]
+
+    start = words["start_backward"].format(total=len(steps), root=_named(look, root), grad=look.num(grad))
+    writer = Writer(layout, look, words, words["grad"], forward=False)
+    return _frames(layout, writer, sweep, (start, [root]), ((describe(step), step.node) for step in steps))
 
 
 def forward_frames(
@@ -162,67 +162,69 @@ def forward_frames(
 ) -> tuple[list[Frame], dict[str, list[str]]]:
     """The start and one frame per step of forward mode from ``seed``; and every text each element will hold."""
     root = look.names.root
-    names = look.names
-    e = html.escape
-    seed_name = e(names(seed))
-    writer = Writer(layout, look, words, f"∂/∂{names(seed)}", forward=True)
-    rows = table_rows(look)
-    leaves = [v for v in reading_order(root) if not v.parents]
-    sweep = Sweep({leaf: 0.0 for leaf in leaves} | {seed: tangent})
-    total = len(steps)
-    state = writer.texts(sweep, rows)
-    caption = words["start_forward"].format(total=total, seed=seed_name, tangent=look.num(tangent))
-    frames = [Frame(caption, dict(state), [layout.nodes[seed]] if seed in layout.nodes else [])]
-    seen = {key: [text] for key, text in state.items()}
-    for step in steps:
+    seed_name = _named(look, seed)
+    # Every input's derivative is known from the start: 1 (the tangent) for the seed, 0 for the others.
+    sweep = Sweep({leaf: 0.0 for leaf in reading_order(root) if not leaf.parents} | {seed: tangent})
+
+    def describe(step: TangentStep) -> tuple[str, list[Value]]:
         node = step.node
-        formulas = local_formulas(node, names)
-        items = []
         for k, term in enumerate(step.terms):
             sweep.carried[(node, k)] = term.contribution
-            items.append(
-                words["term_forward"].format(
-                    parent=e(names(term.parent)),
-                    seed=seed_name,
-                    local=_local(look, node, k, formulas),
-                    partial=look.num(term.local),
-                    tangent=look.num(term.tangent),
-                    contribution=look.num(term.contribution),
-                )
-            )
         sweep.known[node] = step.tangent
+        total = look.num(step.tangent)
         caption = words["step_forward"].format(
-            index=step.index, total=total, node=e(names(node)), formula=_formula_of(names, node)
+            index=step.index, total=len(steps), node=_named(look, node), formula=_formula_of(look, node)
         )
-        caption += "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
-        caption += words["sum_forward"].format(node=e(names(node)), seed=seed_name, tangent=look.num(step.tangent))
-        if step.index == total:
-            caption += "<p>" + words["done_forward"].format(
-                root=e(names(root)), seed=seed_name, tangent=look.num(step.tangent)
-            ) + "</p>"
-        frames.append(_next(layout, writer, sweep, rows, state, seen, caption, node, list(node.parents)))
-        state = writer.texts(sweep, rows)
-    return frames, seen
+        caption += _list(
+            words["term_forward"].format(
+                parent=_named(look, t.parent),
+                seed=seed_name,
+                local=_local(look, node, k),
+                partial=look.num(t.local),
+                tangent=look.num(t.tangent),
+                contribution=look.num(t.contribution),
+            )
+            for k, t in enumerate(step.terms)
+        )
+        caption += words["sum_forward"].format(node=_named(look, node), seed=seed_name, tangent=total)
+        if step.index == len(steps):
+            done = words["done_forward"].format(root=_named(look, root), seed=seed_name, tangent=total)
+            caption += f"<p>{done}</p>"
+        return caption, list(node.parents)
+
+    start = words["start_forward"].format(total=len(steps), seed=seed_name, tangent=look.num(tangent))
+    writer = Writer(layout, look, words, f"∂/∂{look.names(seed)}", forward=True)
+    return _frames(layout, writer, sweep, (start, [seed]), ((describe(step), step.node) for step in steps))
 
 
-def _next(
+def _list(items: Iterable[str]) -> str:
+    return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
+
+
+def _frames(
     layout: Layout,
     writer: Writer,
     sweep: Sweep,
-    rows: list[Value],
-    before: dict[str, str],
-    seen: dict[str, list[str]],
-    caption: str,
-    node: Value,
-    others: list[Value],
-) -> Frame:
-    """The frame after a step: what changed since ``before``, and every new text noted in ``seen``."""
-    after = writer.texts(sweep, rows)
-    for key, text in after.items():
-        if text not in seen.setdefault(key, []):
-            seen[key].append(text)
+    start: tuple[str, list[Value]],
+    steps: Iterator[tuple[tuple[str, list[Value]], Value]],
+) -> tuple[list[Frame], dict[str, list[str]]]:
+    """The frames of a sweep: the start, then after each step (which ``steps`` takes on ``sweep``) what changed.
+
+    Also returns every text each element holds in some frame, for the layout to make room for the widest.
+    """
+    rows = table_rows(writer.look)
 
     def ids(values: list[Value]) -> list[str]:
         return sorted({layout.nodes[v] for v in values if v in layout.nodes})
 
-    return Frame(caption, _diff(before, after), ids([node]), ids(others))
+    state = writer.texts(sweep, rows)
+    frames = [Frame(start[0], dict(state), ids(start[1]))]
+    seen = {key: [text] for key, text in state.items()}
+    for (caption, others), node in steps:
+        after = writer.texts(sweep, rows)
+        for key, text in after.items():
+            if text not in seen.setdefault(key, []):
+                seen[key].append(text)
+        frames.append(Frame(caption, _diff(state, after), ids([node]), ids(others)))
+        state = after
+    return frames, seen

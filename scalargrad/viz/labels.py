@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from scalargrad.engine import NodeNames, Value
 from scalargrad.viz.palette import ACTIVE_FILL, DATA_COLOR, GRAD_COLOR, NOTE_COLOR, RECEIVING_FILL
+from scalargrad.viz.text import EN
 
 # A float format spec without fill or alignment (those would put arbitrary characters around a number).
 _NUMBER_FORMAT = re.compile(r"[+\- ]?z?#?0?\d{0,3}[,_]?(?:\.\d{1,3})?[eEfFgG%]?")
@@ -57,17 +58,6 @@ def op_text(value: Value) -> str:
     if op and op[-1] in "+-*/" and len(value.parents) == 1 and op not in ("+", "-", "*", "/"):
         return f"{op}x"  # a constant on the left of the one input: 1/x, 5-x, 2**x
     return op
-
-
-#: The words a diagram writes (`scalargrad.viz.text` has them in every language).
-ENGLISH_WORDS: dict[str, str] = {
-    "data": "data",
-    "grad": "grad",
-    "const": "const",
-    "weights": "weights",
-    "legend": "above each wire: its value; below: the gradient sent back along it",
-    "legend_vertical": "left of each wire: its value; right: the gradient sent back along it",
-}
 
 
 @dataclass
@@ -114,7 +104,8 @@ class Look:
     receiving: frozenset[Value] = frozenset()
     prefix: str = ""
     fontsize: float = 11.0
-    words: Mapping[str, str] = field(default_factory=lambda: ENGLISH_WORDS)
+    #: The words a diagram writes (``data``, ``grad``, the circuit's legend): `scalargrad.viz.text`'s table.
+    words: Mapping[str, str] = field(default_factory=lambda: EN)
     slots: Slots | None = None
     every_name: bool = False
 
