@@ -733,3 +733,20 @@ def test_nn_marks_its_values_structurally_not_by_label_text() -> None:
     # And a renamed output is no longer a neuron's.
     y.label = "score"
     assert mark_of(y) is None
+
+
+@needs_dot
+def test_circuit_wires_run_on_past_their_numbers() -> None:
+    """A bar exactly as wide as its numbers read "-2 over -4" as a fraction; the wire now reaches past both sides."""
+    svg = render(draw_dot(cs231n(), style="circuit"), "svg")
+    checked = 0
+    for group in ET.fromstring(svg).iter(f"{SVG_NS}g"):
+        title = group.find(f"{SVG_NS}title")
+        if title is None or not re.fullmatch(r"n\d+w\d+|outw", title.text or ""):
+            continue
+        (line,) = group.iter(f"{SVG_NS}polyline")
+        xs = [float(point.split(",")[0]) for point in (line.get("points") or "").split()]
+        starts = [float(t.get("x", 0)) for t in group.iter(f"{SVG_NS}text")]
+        assert min(starts) - min(xs) >= 6, (title.text, xs, starts)
+        checked += 1
+    assert checked == 5  # the wires of x, y, z and q, and the output wire
