@@ -258,8 +258,10 @@ _SCRIPT = """
     else if (event.key === "ArrowLeft") { stop(); show(current - 1); }
     else if (event.key === "Home") { stop(); show(0); }
     else if (event.key === "End") { stop(); show(last); }
-    // Space on a focused button presses that button; elsewhere it plays or pauses.
-    else if (event.key === " " && !(event.target instanceof HTMLButtonElement)) { toggle(); }
+    // Space on a focused button presses that button; elsewhere (or on a disabled one) it plays or pauses.
+    else if (event.key === " " && !(event.target instanceof HTMLButtonElement && !event.target.disabled)) {
+      toggle();
+    }
     else return;
     event.preventDefault();
   });

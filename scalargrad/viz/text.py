@@ -57,7 +57,8 @@ EN: dict[str, str] = {
     ),
     "start_backward": (
         "<b>Step 0 of {total}.</b> The forward pass is done. The backward pass starts at the output "
-        "<b>{root}</b>, whose gradient with respect to itself is <b>{grad}</b>; every other gradient starts at 0."
+        "<b>{root}</b>, whose gradient with respect to itself, ∂{root}/∂{root}, is <b>{grad}</b>; "
+        "every other gradient starts at 0."
     ),
     "step_backward": (
         "<b>Step {index} of {total}:</b> node <b>{node}</b> = {formula}. Its gradient {upstream} is complete, "
@@ -106,7 +107,7 @@ JA: dict[str, str] = {
     "unknown": "?",
     "title_backward": "逆伝播を1ステップずつ：{title}",
     "title_forward": "フォワードモード微分（順伝播）を1ステップずつ：{title}",
-    "default_backward": "出力 {root} からの逆伝播",
+    "default_backward": "出力 {root} から",
     "default_forward": "∂{root}/∂{seed}",
     "prev": "◀ 前へ",
     "play": "▶ 再生",
@@ -117,16 +118,16 @@ JA: dict[str, str] = {
     "legend_page_backward": (
         '<span class="data">青</span>：順伝播で計算した各ノードの値。'
         '<span class="grad">オレンジ</span>：ここまでに集まった勾配 ∂{root}/∂ノード。'
-        '<span class="partial">灰色の ∂</span>：その入力についての演算の局所的な微分。'
+        '<span class="partial">灰色の ∂</span>：各辺の局所的な微分（演算の出力をその入力で微分した値）。'
         '<span class="swatch active"></span> いま処理しているノード、'
         '<span class="swatch receiving"></span> 勾配を受け取る入力。'
     ),
     "legend_page_forward": (
         '<span class="data">青</span>：順伝播で計算した各ノードの値。'
         '<span class="grad">オレンジ</span>：求まった微分 ∂ノード/∂{seed}。'
-        '<span class="partial">灰色の ∂</span>：その入力についての演算の局所的な微分。'
+        '<span class="partial">灰色の ∂</span>：各辺の局所的な微分（演算の出力をその入力で微分した値）。'
         '<span class="swatch active"></span> いま処理しているノード、'
-        '<span class="swatch receiving"></span> 読み込む入力。'
+        '<span class="swatch receiving"></span> 微分を読み込む入力。'
     ),
     "cost": (
         "フォワードモード微分では、1回の計算で求まるのは1つの入力についての微分だけです。"
@@ -134,13 +135,14 @@ JA: dict[str, str] = {
         "入力（重み）が多く出力（損失）が1つのニューラルネットワークの学習で逆伝播を使うのはこのためです。"
     ),
     "start_backward": (
-        "<b>ステップ 0 / {total}</b>　順伝播は終わっています。逆伝播は出力 <b>{root}</b> から始まります。"
-        "{root} の自分自身についての勾配は <b>{grad}</b>、ほかの勾配はすべて 0 から始めます。"
+        "<b>ステップ 0 / {total}</b>　順伝播（値の計算）はすでに終わっています。"
+        "逆伝播は出力 <b>{root}</b> から始まります。{root} 自身についての勾配 ∂{root}/∂{root} は <b>{grad}</b> です。"
+        "ほかの勾配はすべて 0 から始めます。"
     ),
     "step_backward": (
         "<b>ステップ {index} / {total}</b>　ノード <b>{node}</b> = {formula}。"
         "このノードを使うノードはすべて先に処理したので、勾配 {upstream} はもう確定しています。"
-        "連鎖律により、各入力へ<i>上流の勾配 × 局所的な微分</i>を伝えます。"
+        "連鎖律により、<i>上流から伝わった勾配 × 局所的な微分</i>を各入力（下流）へ伝えます。"
     ),
     "update_backward": (
         "<b>{parent}</b>：局所的な微分 {local}、"
