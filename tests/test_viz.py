@@ -660,6 +660,7 @@ def test_dpi_scales_png_pixels_and_fontsize_scales_text(tmp_path: Path) -> None:
     big = png_size(save(colah(), tmp_path / "b.png", dpi=192).read_bytes())
     assert abs(big[0] - 2 * small[0]) <= 2 and abs(big[1] - 2 * small[1]) <= 2, (small, big)
     assert png_size(render(draw_dot(colah()), "png", dpi=96)) == small  # 96 is Graphviz's own default
+    assert png_size(render(draw_dot(colah(), dpi=192), "png")) == big  # draw_dot(dpi=) is what render uses
     larger = png_size(save(colah(), tmp_path / "c.png", fontsize=22).read_bytes())
     assert larger[0] > 1.4 * small[0] and larger[1] > 1.4 * small[1]
     texts = ET.fromstring(render(draw_dot(colah(), fontsize=22), "svg")).iter(f"{SVG_NS}text")

@@ -18,7 +18,7 @@ from scalargrad.marks import mark_of
 from scalargrad.viz.grouping import Box, Group, boxes
 from scalargrad.viz.labels import Look, check_fmt, html_text
 from scalargrad.viz.palette import FONT
-from scalargrad.viz.render import FORMATS, Diagram
+from scalargrad.viz.render import FORMATS, Diagram, check_dpi
 from scalargrad.viz.styles import Circuit, Nodes
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -42,6 +42,7 @@ def draw_dot(
     group: Group | None = None,
     highlight: Value | Iterable[Value] | None = None,
     fontsize: float = 11,
+    dpi: float | None = None,
     title: str = "",
 ) -> Diagram:
     """Draw the graph under ``root`` with its values and gradients.
@@ -66,6 +67,8 @@ def draw_dot(
             default the marks `scalargrad.nn` leaves (`scalargrad.marks.mark_of`).
         highlight: Value(s) to draw with a yellow background.
         fontsize: the text size in points (11 by default; 14 or more for slides).
+        dpi: the resolution of this diagram as a PNG (`render`, `save`): 96 by
+            default, 192 for twice the pixels. SVG and PDF are the same at any size.
         title: a line drawn above the diagram (say what it shows).
 
     Returns:
@@ -85,6 +88,7 @@ def draw_dot(
     graph = draw(root, look, rankdir=rankdir, style=style, max_nodes=max_nodes, collapse=collapse, group=group)[0]
     _check_choice("format", format, [f for f in FORMATS if f != "dot"])
     graph.format = format
+    graph.dpi = None if dpi is None else check_dpi(dpi, "draw_dot")
     if title:
         graph.attr(label=f"<<b>{html_text(title)}</b>>", labelloc="t", labeljust="l", fontsize=f"{look.fontsize:g}")
     return graph

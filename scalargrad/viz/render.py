@@ -53,8 +53,11 @@ class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type
     """A `graphviz.Digraph` that renders in Jupyter through `render`'s fallbacks.
 
     A notebook shows it as SVG; with no renderer installed it shows the DOT
-    text and the install hints instead of a traceback.
+    text and the install hints instead of a traceback. ``dpi`` is the PNG
+    resolution `render` and `save` use for it when not told otherwise.
     """
+
+    dpi: float | None = None
 
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any
@@ -120,6 +123,8 @@ def render(graph: graphviz.Digraph | str, format: str = "svg", *, dpi: float | N
     if format not in FORMATS:
         raise ValueError(f"render(): unknown format {format!r}; choose one of {', '.join(FORMATS)}")
     source = graph if isinstance(graph, str) else graph.source
+    if dpi is None:
+        dpi = getattr(graph, "dpi", None)  # what draw_dot(dpi=...) asked for
     if dpi is not None:
         check_dpi(dpi, "render")
         if format == "png":
