@@ -13,6 +13,7 @@ from types import ModuleType, TracebackType
 from typing import Any
 
 from scalargrad import Value
+from scalargrad.cli import Parser
 from scalargrad.files import atomic_write, make_folder
 from scalargrad.nn import MLP
 
@@ -31,13 +32,22 @@ class MissingExtraError(RuntimeError):
 
 def positive_int(text: str) -> int:
     """An argparse type: a whole number of at least 1, so a typo fails before training starts."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+    return at_least(1)(text)
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``low`` (two moons need two points)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a number of at least {low}, got {value}")
+        return value
+
+    return parse
 
 
 def positive_float(text: str) -> float:
@@ -76,7 +86,8 @@ def demo_parser(
     a training demo also gets ``--quiet``. A demo adds its own options to what
     this returns.
     """
-    parser = argparse.ArgumentParser(prog=prog or f"python -m demos.{name}", description=description)
+    # scalargrad's own parser: a bad option is one line on stderr and exit status 2, as for every command.
+    parser = Parser(prog=prog or f"python -m demos.{name}", description=description)
     if seed is not None:
         parser.add_argument(
             "--seed", type=int, default=seed, help=f"seed for the data and the initial weights (default: {seed})"

@@ -34,9 +34,9 @@ from ._common import (
     Progress,
     Stopwatch,
     add_compile_option,
+    at_least,
     demo_parser,
     output,
-    positive_int,
     pyplot,
     run_main,
     save_diagram,
@@ -135,12 +135,18 @@ def draw(plt: Any, run: MoonsRun) -> Any:
     return figure
 
 
-def network_diagram(model: MLP, x: Sequence[float], path: Path) -> Path | None:
-    """The trained network scoring one point, a box per layer, with every neuron's value and gradient."""
+def network_diagram(model: MLP, x: Sequence[float], path: Path, sample: int = 0) -> Path | None:
+    """The trained network scoring one point, a box per layer, with every neuron's value and gradient.
+
+    The gradients are of that point's score, not of the training loss (which
+    sums a hinge over every point): the title says so, and which point it is.
+    """
     inputs = [Value(v, f"x{i}") for i, v in enumerate(x)]
-    score = output(model, inputs)
+    score = output(model, inputs)  # keeps nn's label and mark, so layer3 folds like the others
     score.backward()
-    return save_diagram(score, path, collapse="layer")
+    point = ", ".join(f"{v:.3g}" for v in x)
+    title = f"{model!r} scoring training point {sample}, x = ({point}); grad = ∂score/∂node, not of the loss"
+    return save_diagram(score, path, collapse="layer", title=title)
 
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
@@ -148,7 +154,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     parser = demo_parser(
         "moons", "micrograd's two-moons demo: MLP(2,[16,16,1]), hinge + L2, SGD.", prog=prog, steps=100, seed=1337
     )
-    parser.add_argument("--points", type=positive_int, default=100, help="number of data points (default: 100)")
+    parser.add_argument("--points", type=at_least(2), default=100, help="number of data points (default: 100)")
     add_compile_option(parser)
     args = parser.parse_args(argv)
 
@@ -180,7 +186,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             model=run.model,
             plt=plt,
             draw=lambda: draw(plt, run),
-            diagram=lambda out: network_diagram(run.model, run.xs[0], out / "network.svg"),
+            diagram=lambda out: network_diagram(run.model, run.xs[0], out / "network.svg", sample=0),
         )
         return 0
 

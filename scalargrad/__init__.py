@@ -6,8 +6,7 @@ any order in either direction (`grad`, `jvp`, `jacobian`, `hessian`), and
 train tiny networks with `scalargrad.nn` and `scalargrad.optim`.
 """
 
-from scalargrad import examples, nn, optim
-from scalargrad.animate import animate_backward
+from scalargrad import examples, marks, nn, optim
 from scalargrad.engine import (
     GradcheckError,
     Value,
@@ -37,7 +36,7 @@ from scalargrad.engine import (
 from scalargrad.engine import sum as sum
 from scalargrad.replay import GraphChangedError, Tape
 from scalargrad.replay import compile as compile
-from scalargrad.viz import GraphvizNotFound, draw_dot
+from scalargrad.viz import GraphvizNotFound, animate_backward, animate_forward, draw_dot
 
 __version__ = "0.1.0"
 
@@ -50,6 +49,7 @@ __all__ = [
     "Tape",
     "Value",
     "animate_backward",
+    "animate_forward",
     "backward_steps",
     "cos",
     "dot",
@@ -65,6 +65,7 @@ __all__ = [
     "jvp",
     "log",
     "logsumexp",
+    "marks",
     "maximum",
     "minimum",
     "nn",

@@ -7,24 +7,31 @@
 
 Exit status: 0 on success, 2 for a refused expression or bad arguments,
 1 when the environment lacks something (no Graphviz renderer, no demos).
+Every user error is one line on stderr, and is found before anything is
+printed or written. If whoever reads the output stops early (``| head -1``),
+printing stops quietly and the rest of the work (writing ``-o``) still happens.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from scalargrad import __version__
-from scalargrad.animate import animate_backward
-from scalargrad.engine import Value, backward_steps, consumers_first
+from scalargrad.engine import NodeNames, Value, backward_steps, consumers_first, forward_steps
 from scalargrad.expr import FUNCTIONS, ExpressionError, evaluate, parse_bindings
 from scalargrad.files import make_folder
-from scalargrad.viz import GraphvizNotFound, format_for, renderer_status, save
+from scalargrad.viz import GraphvizNotFound, animate_backward, animate_forward, format_for, renderer_status, save
+from scalargrad.viz.labels import check_fmt
+from scalargrad.viz.text import LANGUAGES
 
 _FORMATTER = argparse.RawDescriptionHelpFormatter
 _EXPRESSION_HELP = (
@@ -44,11 +51,14 @@ Prints every variable's value and gradient; -o writes the diagram, its format
 taken from the suffix (.svg .png .pdf .dot)."""
 
 _ANIMATE_EXAMPLES = """\
-example:
+examples:
   scalargrad animate "(a+b)*(b+1)" a=2 b=1 -o steps.html
+  scalargrad animate "(a+b)*(b+1)" a=2 b=1 -o forward.html --forward b
+  scalargrad animate "(x+y)*z" x=-2 y=5 z=-4 -o steps.html --style circuit --lang ja
 
 Writes one self-contained HTML page (no network needed) showing the graph
-after each step of the backward pass; step with the buttons or the arrow
+after each step of the backward pass, or with --forward NAME of forward-mode
+differentiation with respect to NAME; step with the buttons or the arrow
 keys, Space plays and pauses."""
 
 _DEMO_EXAMPLES = """\
@@ -64,19 +74,58 @@ Says whether Graphviz's dot program or pygraphviz can render diagrams here,
 and how to install one if neither can."""
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr (then exit status 2), naming the command."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    parser, commands = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # Reported by the command's own parser: its usage is the one that helps.
+        (commands.get(args.command) or parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if args.command is None:
         parser.print_help()
         return 2
     status: int = args.run(args)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stop_printing()
     return status
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def say(text: str = "") -> None:
+    """Print a line; if the reader has gone (``| head -1``), stop printing and let the work go on."""
+    try:
+        print(text)
+    except BrokenPipeError:
+        _stop_printing()
+
+
+def _stop_printing() -> None:
+    """Send the rest of stdout to the null device, so neither this run nor Python's exit hits the closed pipe."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): nothing to redirect
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def refuse(args: argparse.Namespace, message: str) -> int:
+    """A user error: one line on stderr, exit status 2."""
+    print(f"scalargrad {args.command}: {message}", file=sys.stderr)
+    return 2
+
+
+def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParser]]:
+    parser = Parser(
         prog="scalargrad",
         description="Draw computation graphs with their values and gradients, step through backpropagation, "
         "and run the training demos.",
@@ -85,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"scalargrad {__version__}")
-    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", parser_class=Parser)
 
     draw = commands.add_parser(
         "draw",
@@ -99,19 +148,16 @@ def _parser() -> argparse.ArgumentParser:
     draw.add_argument(
         "-o", "--output", type=Path, help="diagram file to write: .svg, .png, .pdf or .dot (missing folders are made)"
     )
-    draw.add_argument(
-        "--style",
-        choices=["nodes", "circuit"],
-        default="nodes",
-        help="nodes: a box per value (default); circuit: gates, value above and gradient below each wire",
-    )
-    draw.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
+    _style_argument(draw)
+    draw.add_argument("--dpi", type=_number("dpi", 10, 2400), help="PNG resolution in pixels per inch (default 96)")
+    _fontsize_argument(draw, 11)
     draw.set_defaults(run=_draw)
 
     animate = commands.add_parser(
         "animate",
-        help="write an HTML page stepping through the backward pass",
-        description="Write one self-contained HTML page that steps through the backward pass.",
+        help="write an HTML page stepping through the backward pass (or forward mode)",
+        description="Write one self-contained HTML page that steps through the backward pass, "
+        "or with --forward through forward-mode differentiation.",
         epilog=_ANIMATE_EXAMPLES,
         formatter_class=_FORMATTER,
     )
@@ -119,7 +165,12 @@ def _parser() -> argparse.ArgumentParser:
     animate.add_argument(
         "-o", "--output", type=Path, required=True, help="HTML file to write (missing folders are made)"
     )
-    animate.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
+    _style_argument(animate)
+    animate.add_argument(
+        "--forward", metavar="NAME", help="step through forward mode, differentiating with respect to variable NAME"
+    )
+    animate.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the page (default en)")
+    _fontsize_argument(animate, 14)
     animate.set_defaults(run=_animate)
 
     demo = commands.add_parser(
@@ -141,25 +192,61 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_FORMATTER,
     )
     doctor.set_defaults(run=_doctor)
-    return parser
+    return parser, dict(commands.choices)
 
 
 def _expression_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expression", help=_EXPRESSION_HELP)
     parser.add_argument("bindings", nargs="*", metavar="NAME=VALUE", help="a value for each variable, e.g. a=2")
-    parser.add_argument("--fmt", default=".4g", help="number format in the diagram (default .4g)")
+    parser.add_argument("--fmt", default=".4g", type=_fmt, help="number format in the diagram (default .4g)")
+    parser.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR", help="layout direction")
 
 
-def _build(args: argparse.Namespace) -> tuple[Value, dict[str, Value]] | None:
-    """Evaluate and backpropagate the expression, or print why not (None)."""
+def _style_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--style",
+        choices=["nodes", "circuit"],
+        default="nodes",
+        help="nodes: a box per value (default); circuit: gates, value above and gradient below each wire",
+    )
+
+
+def _fontsize_argument(parser: argparse.ArgumentParser, default: float) -> None:
+    parser.add_argument(
+        "--fontsize", type=_number("fontsize", 4, 72), default=default, help=f"text size in points (default {default})"
+    )
+
+
+def _fmt(text: str) -> str:
+    try:
+        return check_fmt(text, "--fmt")
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number format such as .4g, .2f or .3e (no fill or alignment)"
+        ) from None
+
+
+def _number(what: str, low: float, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"--{what} must be between {low:g} and {high:g}, got {text}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its message
+    return parse
+
+
+def _build(args: argparse.Namespace) -> tuple[Value, dict[str, Value]] | str:
+    """Evaluate and backpropagate the expression, or say why not."""
     try:
         variables = parse_bindings(args.bindings)
         out, leaves = evaluate(args.expression, variables)
     except ExpressionError as error:
-        print(f"scalargrad {args.command}: {error}", file=sys.stderr)
-        return None
-    # The output's name: f as in CS231n, unless a variable is called f.
-    out.label = out.label or ("out" if "f" in leaves else "f")
+        return str(error)
     out.backward()
     return out, leaves
 
@@ -167,72 +254,86 @@ def _build(args: argparse.Namespace) -> tuple[Value, dict[str, Value]] | None:
 def _table(out: Value, leaves: dict[str, Value], expression: str) -> str:
     used = {id(v) for v in consumers_first(out)}
     width = max([8, *map(len, leaves)])
-    lines = [
-        f"{out.label} = {expression.strip()} = {out.data:.6g}",
-        "",
-        f"{'variable':<{width}}  {'value':>12}  {'gradient':>12}",
-    ]
-    for name, leaf in leaves.items():
+    # The output's name by the rule every diagram and step uses: its label, else "out".
+    name = NodeNames(out)(out)
+    written = expression.strip()
+    first = f"{name} = {out.data:.6g}" if written == name else f"{name} = {written} = {out.data:.6g}"
+    lines = [first, "", f"{'variable':<{width}}  {'value':>12}  {'gradient':>12}"]
+    for variable, leaf in leaves.items():
         note = "" if id(leaf) in used else "  (not in the expression)"
-        lines.append(f"{name:<{width}}  {leaf.data:>12.6g}  {leaf.grad:>12.6g}{note}")
+        lines.append(f"{variable:<{width}}  {leaf.data:>12.6g}  {leaf.grad:>12.6g}{note}")
     return "\n".join(lines)
 
 
-def _check_output(args: argparse.Namespace, suffixes: Sequence[str] | None = None) -> bool:
-    """Whether the output path is usable; prints why not."""
+def _check_output(args: argparse.Namespace, suffixes: Sequence[str] | None = None) -> str | None:
+    """Why the output path cannot be used, or None: checked before anything is printed or written."""
     path: Path = args.output
+    if path.is_dir():
+        return f"cannot write {str(path)!r}: it is a folder; name a file inside it"
     try:
         if suffixes is None:
             format_for(path)
         elif path.suffix.lower() not in suffixes:
             raise ValueError(f"{str(path)!r} should end in {' or '.join(suffixes)}")
     except ValueError as error:
-        print(f"scalargrad {args.command}: {error}", file=sys.stderr)
-        return False
+        return str(error)
     # A missing folder is made at write time, as the demos' --out makes theirs (scalargrad.files.make_folder),
     # but not before the expression is accepted: a refused command leaves nothing behind. What can be
-    # seen now, a file where a folder should be, is refused now.
+    # seen now, a file where a folder should be, or a folder nothing can be written in, is refused now.
     existing = next((folder for folder in (path.parent, *path.parent.parents) if folder.exists()), path.parent)
     if not existing.is_dir():
-        _folder_error(args, f"{str(existing)!r} is not a folder")
-        return False
-    return True
+        return _folder_message(args, f"{str(existing)!r} is not a folder")
+    try:
+        # Root may write where permissions say no, and /proc refuses anyone: so try it, leaving nothing.
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        return f"cannot write {str(path)!r}: {error.strerror or error}"
+    return None
 
 
-def _folder_error(args: argparse.Namespace, reason: str) -> None:
-    print(
-        f"scalargrad {args.command}: cannot use {str(args.output.parent)!r} as the output folder: {reason}",
-        file=sys.stderr,
-    )
+def _folder_message(args: argparse.Namespace, reason: str) -> str:
+    return f"cannot use {str(args.output.parent)!r} as the output folder: {reason}"
 
 
 def _draw(args: argparse.Namespace) -> int:
-    if args.output is not None and not _check_output(args):
-        return 2
+    if args.output is not None and (problem := _check_output(args)):
+        return refuse(args, problem)
     built = _build(args)
-    if built is None:
-        return 2
+    if isinstance(built, str):
+        return refuse(args, built)
     out, leaves = built
-    print(_table(out, leaves, args.expression))
+    options: dict[str, Any] = {"style": args.style, "rankdir": args.rankdir, "fmt": args.fmt}
+    options["fontsize"] = args.fontsize
+    say(_table(out, leaves, args.expression))
     if args.output is None:
-        print("\n(add -o graph.svg to draw the graph)")
+        say("\n(add -o graph.svg to draw the graph)")
         return 0
-    return _write(args, lambda: save(out, args.output, style=args.style, rankdir=args.rankdir, fmt=args.fmt))
+    return _write(args, lambda: save(out, args.output, dpi=args.dpi, **options))
 
 
 def _animate(args: argparse.Namespace) -> int:
-    if not _check_output(args, (".html", ".htm")):
-        return 2
+    if problem := _check_output(args, (".html", ".htm")):
+        return refuse(args, problem)
     built = _build(args)
-    if built is None:
-        return 2
+    if isinstance(built, str):
+        return refuse(args, built)
     out, leaves = built
-    print(_table(out, leaves, args.expression))
-    print()
-    for step in backward_steps(out):
-        print(step.describe(fmt=args.fmt))
-    title = args.expression.strip()
-    return _write(args, lambda: animate_backward(out, args.output, rankdir=args.rankdir, fmt=args.fmt, title=title))
+    seed = None
+    if args.forward is not None:
+        seed = leaves.get(args.forward)
+        if seed is None or id(seed) not in {id(v) for v in consumers_first(out)}:
+            return refuse(args, f"--forward {args.forward}: not a variable of the expression")
+    say(_table(out, leaves, args.expression))
+    say()
+    steps = backward_steps(out) if seed is None else forward_steps(out, {seed: 1.0})
+    for step in steps:
+        say(step.describe(fmt=args.fmt))
+    options: dict[str, Any] = {"rankdir": args.rankdir, "fmt": args.fmt, "style": args.style}
+    options.update(lang=args.lang, fontsize=args.fontsize, title=args.expression.strip())
+    if seed is None:
+        return _write(args, lambda: animate_backward(out, args.output, **options))
+    return _write(args, lambda: animate_forward(out, args.output, {seed: 1.0}, **options))
 
 
 def _write(args: argparse.Namespace, write: Callable[[], object]) -> int:
@@ -243,23 +344,18 @@ def _write(args: argparse.Namespace, write: Callable[[], object]) -> int:
     try:
         make_folder(args.output.parent)
     except OSError as error:
-        _folder_error(args, error.strerror or str(error))
-        return 2
+        return refuse(args, _folder_message(args, error.strerror or str(error)))
     try:
         write()
     except GraphvizNotFound as error:
         print(f"\nscalargrad {args.command}: cannot render {str(args.output)!r}.\n{error}", file=sys.stderr)
         return 1
     except ValueError as error:
-        print(f"scalargrad {args.command}: {error}", file=sys.stderr)
-        return 2
+        return refuse(args, str(error))
     except OSError as error:
-        print(
-            f"scalargrad {args.command}: cannot write {str(args.output)!r}: {error.strerror or error}", file=sys.stderr
-        )
-        return 2
+        return refuse(args, f"cannot write {str(args.output)!r}: {error.strerror or error}")
     hint = " (open it in a browser; arrow keys step, Space plays)" if args.command == "animate" else ""
-    print(f"\nwrote {args.output}{hint}")
+    say(f"\nwrote {args.output}{hint}")
     return 0
 
 
@@ -276,8 +372,8 @@ def _demo(args: argparse.Namespace) -> int:
         return 1
     if args.name is None:
         names = runner.available()
-        print("demos: " + (", ".join(names) if names else "(none)"))
-        print("run one with: scalargrad demo NAME   (scalargrad demo NAME --help for its options)")
+        say("demos: " + (", ".join(names) if names else "(none)"))
+        say("run one with: scalargrad demo NAME   (scalargrad demo NAME --help for its options)")
         return 0
     status: int = runner.run(args.name, list(args.args))
     return status

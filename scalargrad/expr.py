@@ -257,8 +257,9 @@ def parse_bindings(items: Iterable[str]) -> dict[str, float]:
             value = float(text.strip())
         except ValueError:
             raise ExpressionError(f"bad variable binding {item!r}: {text.strip()!r} is not a number") from None
-        if math.isnan(value):
-            raise ExpressionError(f"bad variable binding {item!r}: nan is not a usable value")
+        if not math.isfinite(value):
+            # 1e400 reads as inf: refused as nan is, rather than silently turned into infinity.
+            raise ExpressionError(f"bad variable binding {item!r}: {text.strip()} is not a finite number")
         bindings[name] = value
         given[name] = item
     return bindings

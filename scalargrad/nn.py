@@ -45,6 +45,7 @@ from scalargrad.losses import (
     softmax,
     softplus,
 )
+from scalargrad.marks import marked
 from scalargrad.optim import Optimizer
 from scalargrad.train import accuracy
 
@@ -290,6 +291,10 @@ class Neuron(Module):
     Labels: parameters are ``{name}.w0 ... {name}.b``; each call labels its
     output ``{name}`` and, if there is an activation, the pre-activation node
     ``{name}.z``. With ``name=""`` they are ``w0``, ``b``, ``z`` and an unlabelled output.
+    The output's and the parameters' labels also carry a `scalargrad.marks.Mark`
+    (the module path ``name.split(".")`` and the role), by which diagrams fold
+    a network into neurons and layers; ``index`` is the neuron's position in
+    its layer (`Layer` sets it).
     """
 
     def __init__(
@@ -302,6 +307,7 @@ class Neuron(Module):
         rng: random.Random | None = None,
         expand: bool = False,
         name: str = "",
+        index: int = 0,
     ) -> None:
         self.nin = _positive_int(nin, "Neuron", "nin")
         self.activation = _activation(activation, "Neuron") if nonlin else "linear"
@@ -310,10 +316,16 @@ class Neuron(Module):
         rng = _make_rng(seed, rng, "Neuron")
         prefix = f"{name}." if name else ""
         bound = init_bound(self.nin, self.activation)
-        self.w = [Value(rng.uniform(-bound, bound), f"{prefix}w{i}") for i in range(self.nin)]
-        self.b = Value(0.0, f"{prefix}b")
+        # Made once here, so a forward call labels its output exactly as cheaply as with a plain str.
+        path = tuple(name.split(".")) if name else ("neuron",)
+        self.w = [
+            Value(rng.uniform(-bound, bound), marked(f"{prefix}w{i}", path, "parameter", index))
+            for i in range(self.nin)
+        ]
+        self.b = Value(0.0, marked(f"{prefix}b", path, "parameter", index))
         self._act = _ACTIVATIONS[self.activation]
         self._z_label = f"{prefix}z"
+        self._out_label: str = marked(name, path, "output", index) if name else ""
 
     @property
     def nonlin(self) -> bool:
@@ -336,11 +348,11 @@ class Neuron(Module):
         else:
             z = dot(self.w, xs, self.b)
         if self._act is None:
-            z.label = self.name
+            z.label = self._out_label
             return z
         z.label = self._z_label
         out = self._act(z)
-        out.label = self.name
+        out.label = self._out_label
         return out
 
     def named_parameters(self) -> list[tuple[str, Value]]:
@@ -381,7 +393,7 @@ class Layer(Module):
         rng = _make_rng(seed, rng, "Layer")
         prefix = f"{name}." if name else ""
         self.neurons = [
-            Neuron(nin, nonlin, activation=activation, rng=rng, expand=expand, name=f"{prefix}neuron{j}")
+            Neuron(nin, nonlin, activation=activation, rng=rng, expand=expand, name=f"{prefix}neuron{j}", index=j)
             for j in range(self.nout)
         ]
         self.activation = self.neurons[0].activation

@@ -31,7 +31,7 @@ def table(output: str) -> dict[str, tuple[float, float]]:
 def test_draw_prints_the_seed_gradients(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", "(a+b)*(b+1)", "a=2", "b=1"]) == 0
     out = capsys.readouterr().out
-    assert "f = (a+b)*(b+1) = 6" in out
+    assert "out = (a+b)*(b+1) = 6" in out  # an unlabelled output is "out", in the diagrams and steps too
     assert table(out) == {"a": (2.0, 2.0), "b": (1.0, 5.0)}  # seed 003: de/da = 2, de/db = 5
     assert "-o graph.svg" in out
 
@@ -45,7 +45,7 @@ def test_draw_writes_the_diagram(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert table(out) == {"x": (-2.0, -4.0), "y": (5.0, -4.0), "z": (-4.0, 3.0)}  # seed 000
     texts = [t.text for t in ET.parse(path).getroot().iter("{http://www.w3.org/2000/svg}text")]
-    assert "f" in texts and "-12" in " ".join(t or "" for t in texts)
+    assert "out" in texts and "-12" in " ".join(t or "" for t in texts)
     assert [p.name for p in tmp_path.iterdir()] == ["graph.svg"]
 
 
@@ -71,9 +71,14 @@ def test_fullwidth_and_other_compatibility_names_bind_as_python_reads_them(capsy
     assert "Python reads them as one name" in capsys.readouterr().err
 
 
-def test_output_named_out_when_a_variable_is_called_f(capsys: pytest.CaptureFixture[str]) -> None:
+def test_output_named_by_the_one_rule(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["draw", "f*g", "f=2", "g=3"]) == 0
     assert "out = f*g = 6" in capsys.readouterr().out
+    assert main(["draw", "out*g", "out=2", "g=3"]) == 0  # a variable called out: the output is out1
+    assert "out1 = out*g = 6" in capsys.readouterr().out
+    # The expression is a variable: it is the output, named once (it used to print "x = x = 3").
+    assert main(["draw", "x", "x=3"]) == 0
+    assert capsys.readouterr().out.startswith("x = 3\n")
 
 
 @pytest.mark.parametrize(
@@ -192,7 +197,7 @@ def test_animate_writes_the_page_and_prints_the_steps(tmp_path: Path, capsys: py
     assert "step 3:" in out and "step 4:" not in out
     assert re.search(r"b \+= [23] × 1 = [23] → 5", out)  # b's second share brings it to 5
     page = path.read_text()
-    assert page.count('<section class="frame"') == 4 and "(a+b)*(b+1)" in page
+    assert page.count("<svg") == 1 and '"caption"' in page and "(a+b)*(b+1)" in page
 
 
 def hide_renderers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -254,3 +259,87 @@ def test_demo_lists_the_real_demos(capsys: pytest.CaptureFixture[str]) -> None:
     listed = capsys.readouterr().out
     for name in demo_runner.available():
         assert name in listed
+
+
+# ---------------------------------------------------------------------------
+# Every user error: one line on stderr, exit status 2, before anything is printed or written.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["draw", "a*b", "a=1", "b=2", "-o", "FOLDER"], "it is a folder"),
+        (["draw", "a*b", "a=1", "b=2", "-o", "/proc/graph.svg"], "cannot write '/proc/graph.svg'"),
+        (["draw", "a*b", "a=1", "b=2", "-o", "g.svg", "--fmt", "<^9"], "'<^9' is not a number format"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--fmt", "x"], "'x' is not a number format"),
+        (["draw", "a*b", "a=1", "b=2", "--bogus"], "scalargrad draw: unrecognized arguments: --bogus"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--dpi", "300"], "scalargrad animate: unrecognized"),
+        (["draw", "a*b", "a=1e400", "b=2"], "1e400 is not a finite number"),
+        (["draw", "a*b", "a=nan", "b=2"], "nan is not a finite number"),
+        (["draw", "a*b", "a=1", "b=2", "-o", "g.png", "--dpi", "0"], "--dpi must be between 10 and 2400"),
+        (["draw", "a*b", "a=1", "b=2", "--fontsize", "huge"], "expected a number"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--forward", "c"], "--forward c: not a variable"),
+        (["animate", "a*b", "a=1", "b=2", "-o", "s.html", "--lang", "fr"], "invalid choice: 'fr'"),
+    ],
+)
+def test_every_user_error_is_one_line_and_exit_2_before_any_output(
+    argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "FOLDER").mkdir()
+    try:
+        status = main(argv)
+    except SystemExit as done:  # argparse's own refusals exit from inside main
+        status = int(done.code or 0)
+    assert status == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # refused before anything was printed
+    assert message in captured.err
+    assert captured.err.count("\n") == 1, captured.err  # one line, no usage block, no traceback
+    assert [p.name for p in tmp_path.iterdir()] == ["FOLDER"]  # nothing written
+
+
+def test_demo_moons_with_one_point_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("scalargrad.demo_runner")
+    assert main(["demo", "moons", "--points", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "--points: expected a number of at least 2, got 1" in err and err.count("\n") == 1
+
+
+def test_a_closed_pipe_ends_printing_quietly_and_the_file_is_still_written(tmp_path: Path) -> None:
+    """`scalargrad draw ... | head -1`: no BrokenPipeError, and -o is written all the same."""
+    path = tmp_path / "g.dot"
+    run = [sys.executable, "-m", "scalargrad"]
+    expression = ["(a+b)*(b+1)", "a=2", "b=1"]
+    page = tmp_path / "s.html"
+    for argv in ([*run, "animate", *expression, "-o", str(page)], [*run, "draw", *expression, "-o", str(path)]):
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            f"{' '.join(map(_quote, argv))} | head -1", shell=True, capture_output=True, text=True, cwd=ROOT, env=env
+        )
+        assert done.stdout.startswith("out = (a+b)*(b+1) = 6") and done.stdout.count("\n") == 1
+        assert done.stderr == "", done.stderr
+    assert path.read_text().startswith("digraph")
+
+
+def _quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+@needs_dot
+def test_draw_dpi_and_fontsize_and_animate_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small, big = tmp_path / "s.png", tmp_path / "b.png"
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(small)]) == 0
+    assert main(["draw", "a*b", "a=1", "b=2", "-o", str(big), "--dpi", "192", "--fontsize", "11"]) == 0
+    width = int.from_bytes(small.read_bytes()[16:20], "big")
+    assert abs(int.from_bytes(big.read_bytes()[16:20], "big") - 2 * width) <= 2
+    page = tmp_path / "f.html"
+    argv = ["animate", "(a+b)*(b+1)", "a=2", "b=1", "-o", str(page), "--forward", "a", "--style", "circuit"]
+    assert main([*argv, "--lang", "ja"]) == 0
+    out = capsys.readouterr().out
+    assert "step 3: out = t1 * t2, tangent 2 × 1 + 3 × 0 = 2" in out  # ∂e/∂a = 2 (seed 003)
+    text = page.read_text(encoding="utf-8")
+    assert '<html lang="ja">' in text and "フォワードモード微分" in text

@@ -199,7 +199,10 @@ def test_moons_reaches_full_training_accuracy(tmp_path: Path) -> None:
     from scalargrad import viz
 
     if viz.renderer_status().renderer is not None:
-        assert "layer1" in (tmp_path / "network.svg").read_text()
+        network = (tmp_path / "network.svg").read_text()
+        assert "layer1" in network
+        # It says which point it scores, and whose gradient it shows: the score's, not the loss's.
+        assert "scoring training point 0" in network and "grad = ∂score/∂node, not of the loss" in network
 
 
 def test_moons_data_lie_on_two_half_circles() -> None:

@@ -163,7 +163,30 @@ def test_describe_reads_like_the_chain_rule() -> None:
     names = {id(x): "x", id(y): "y"}
     assert step.describe(name=lambda v: names[id(v)]) == "step 1: y = x*3, upstream 1: x += 1 × 3 = 3 → 3"
     (step,) = backward_steps(1 / x)
-    assert step.describe(fmt=".2f") == "step 1: (1/) = 1/(leaf), upstream 1.00: (leaf) += 1.00 × -0.06 = -0.06 → -0.06"
+    assert step.describe(fmt=".2f") == "step 1: out = 1/v1, upstream 1.00: v1 += 1.00 × -0.06 = -0.06 → -0.06"
+    (step,) = backward_steps(1 / x, names={"x": x})
+    assert step.describe(fmt=".2f") == "step 1: out = 1/x, upstream 1.00: x += 1.00 × -0.06 = -0.06 → -0.06"
+
+
+def test_unlabelled_nodes_get_unique_stable_names() -> None:
+    """Two different unlabelled products are t1 and t2, not both (*); the numbering follows operand order."""
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    out = (x * y) * (x * 0.5) + y
+    lines = [step.describe() for step in backward_steps(out)]
+    assert lines[0] == "step 1: out = t3 + y, upstream 1: t3 += 1 × 1 = 1 → 1; y += 1 × 1 = 1 → 1"
+    assert lines[1] == "step 2: t3 = t1 * t2, upstream 1: t1 += 1 × 1 = 1 → 1; t2 += 1 × 6 = 6 → 6"
+    assert {line.split(" = ")[0].split(": ")[1] for line in lines} == {"out", "t1", "t2", "t3"}
+    # The same in every run, and the same names in forward mode.
+    assert [s.describe() for s in backward_steps(out)] == lines
+    forward = [s.describe().split(" = ")[0].split(": ")[1] for s in sg.forward_steps(out, {x: 1.0})]
+    assert sorted(forward) == ["out", "t1", "t2", "t3"] and forward[-1] == "out"
+
+
+def test_generated_names_never_repeat_a_label_and_shared_labels_are_numbered() -> None:
+    a, b = Value(1.0, "t1"), Value(2.0, "t1")
+    names = sg.engine.NodeNames(a * b + 1)
+    assert [names(v) for v in names] == ["t1", "t1#2", "t2", "out"]
+    assert names.given(a) and names.given(b) and not names.given(next(iter(reversed(list(names)))))
 
 
 def test_bad_arguments() -> None:

@@ -26,7 +26,11 @@ import pytest
 
 import scalargrad as sg
 from scalargrad import Value, examples
+from scalargrad.marks import mark
 from scalargrad.viz import (
+    DATA_COLOR,
+    GRAD_COLOR,
+    NOTE_COLOR,
     Diagram,
     GraphvizNotFound,
     Unrendered,
@@ -140,14 +144,14 @@ def test_seed_numbers_appear_in_the_boxes() -> None:
 
 def test_value_boxes_say_data_and_grad_in_words_and_colours() -> None:
     source = draw_dot(colah()).source
-    assert '<font color="#1a7f37">data 6</font>' in source
-    assert '<font color="#cf222e">grad 5</font>' in source
+    assert f'<font color="{DATA_COLOR}">data 6</font>' in source
+    assert f'<font color="{GRAD_COLOR}">grad 5</font>' in source
     assert "<b>e</b>" in source
 
 
 def test_op_nodes_are_small_circles_with_the_op_symbol() -> None:
     source = draw_dot(neuron()).source
-    for op in ("*", "+", "*-1", "exp", "+1", "1/"):
+    for op in ("*", "+", "*-1", "exp", "+1", "1/x"):  # 1/ reads 1/x
         assert re.search(rf"\[label=<{re.escape(op)}> margin=0.02 shape=circle", source), op
 
 
@@ -160,8 +164,8 @@ def test_a_plus_a_draws_two_edges_and_numbers_ordered_operands() -> None:
     into_plus = [tail for tail, head in edges if head == plus[1]]
     assert len(into_plus) == 2 and into_plus[0] == into_plus[1]
     # Division: the numerator is operand 0, the denominator operand 1.
-    assert source.count('<font point-size="8" color="#57606a">0</font>') == 1
-    assert source.count('<font point-size="8" color="#57606a">1</font>') == 1
+    assert source.count(f'<font point-size="8.8" color="{NOTE_COLOR}">0</font>') == 1
+    assert source.count(f'<font point-size="8.8" color="{NOTE_COLOR}">1</font>') == 1
 
 
 def test_names_label_unlabeled_values_without_changing_them() -> None:
@@ -192,7 +196,7 @@ def test_fan_out_in_circuit_shows_each_wires_share_and_the_total() -> None:
     b_node = re.search(r"^\t(\w+) \[label=<<table[^\n]*<b>b</b>", source, flags=re.M)
     assert b_node is not None
     b_wires = [w for w, tail in tails.items() if tail == b_node[1]]
-    grads = sorted(re.findall(r'color="#cf222e">([^<]*)</font>', labels[w])[0] for w in b_wires)
+    grads = sorted(re.findall(rf'color="{GRAD_COLOR}">([^<]*)</font>', labels[w])[0] for w in b_wires)
     assert grads == ["2", "3"]
     assert "grad 5" in source  # the leaf's total
 
@@ -263,9 +267,9 @@ def test_real_dot_svg_parses_and_holds_the_seed_numbers(style: str) -> None:
             assert text in texts, (text, joined)
     else:
         # Wires: value above (green), gradient below (red), e.g. apple's wire carries 100 and 2.2.
-        for text in ("apple", "apple_num", "tax", "price", "100", "2.2", "110", "200", "1.1", "220", "1"):
+        for text in ("apple", "apple_num", "tax", "price", "100", "2.2", "110", "200", "1.1", "1"):
             assert text in texts, (text, joined)
-        assert "apple_price = 200" in texts
+        assert "apple_price = 200" in texts and "price = 220" in texts
 
 
 @needs_dot
@@ -408,10 +412,11 @@ def test_notebook_without_renderer_shows_dot_text_and_hint(monkeypatch: pytest.M
 
 
 def labelled_neuron(layer: int, j: int, ws: list[float], b: float, xs: list[Value], act: bool, expand: bool = False):
-    """A neuron labelled the way scalargrad.nn labels one, built by hand from engine ops."""
+    """A neuron marked the way scalargrad.nn marks one (scalargrad.marks), built by hand from engine ops."""
     name = f"layer{layer}.neuron{j}"
-    w = [Value(v, f"{name}.w{k}") for k, v in enumerate(ws)]
-    bias = Value(b, f"{name}.b")
+    path = (f"layer{layer}", f"neuron{j}")
+    w = [mark(Value(v, f"{name}.w{k}"), path, "parameter", j) for k, v in enumerate(ws)]
+    bias = mark(Value(b, f"{name}.b"), path, "parameter", j)
     if expand:
         z = w[0] * xs[0]
         for wk, xk in zip(w[1:], xs[1:]):
@@ -422,7 +427,7 @@ def labelled_neuron(layer: int, j: int, ws: list[float], b: float, xs: list[Valu
     out = z.tanh() if act else z
     if act:
         z.label = f"{name}.z"
-    out.label = name
+    mark(out, path, "output", j)
     return out, w, bias
 
 
@@ -477,9 +482,13 @@ def test_layer_view_folds_each_layer_and_lists_its_neurons() -> None:
     check_expected("network_layer", source)
     assert len(boxes_in(source)) == 2
     assert "<b>layer1</b>" in source and "<b>layer2</b>" in source
-    assert f'neuron1  <font color="#1a7f37">data {fmt(want["h1"])}</font>' in source
-    # Each neuron's row is a port: layer 2 reads both of layer 1's outputs.
-    assert re.search(r"^\tm0:p0 -> m1$", source, flags=re.M) and re.search(r"^\tm0:p1 -> m1$", source, flags=re.M)
+    assert f'neuron1  <font color="{DATA_COLOR}">data {fmt(want["h1"])}</font>' in source
+    # Fully connected: one edge from layer to layer (not neuron i to row i), saying how many weights it carries,
+    # and one from each input to the whole of layer 1.
+    edges = re.findall(r"^\t(\w+) -> (\w+)(?: \[label=<(.*)>\])?$", source, flags=re.M)
+    into = {(tail, head): label for tail, head, label in edges if head.startswith("m")}
+    assert re.search(r">2 weights<", into[("m0", "m1")])
+    assert len(into) == 3 and all(">2 weights<" in label for label in into.values())
 
 
 def test_a_parameter_also_used_outside_stays_visible() -> None:
@@ -491,17 +500,17 @@ def test_a_parameter_also_used_outside_stays_visible() -> None:
 
 def test_each_forward_call_gets_its_own_boxes_and_shared_weights_hide() -> None:
     x = [[Value(0.1), Value(0.2)], [Value(-0.3), Value(0.4)]]
-    w = [Value(0.5, "layer1.neuron0.w0"), Value(-0.5, "layer1.neuron0.w1")]
-    b = Value(0.1, "layer1.neuron0.b")
+    path = ("layer1", "neuron0")
+    w = [mark(Value(v, f"layer1.neuron0.w{k}"), path, "parameter") for k, v in enumerate([0.5, -0.5])]
+    b = mark(Value(0.1, "layer1.neuron0.b"), path, "parameter")
     outs = []
     for xs in x:
-        h = sg.dot(w, xs, b).tanh()
-        h.label = "layer1.neuron0"
-        outs.append(h)
+        outs.append(mark(sg.dot(w, xs, b).tanh(), path, "output"))
     total = sg.sum(outs)
     total.backward()
     source = draw_dot(total, collapse="neuron").source
-    assert source.count("<b>layer1.neuron0</b>") == 2
+    # Two calls, numbered in the order the graph reads them.
+    assert "<b>layer1.neuron0 · sample 0</b>" in source and "<b>layer1.neuron0 · sample 1</b>" in source
     assert "neuron0.w" not in source and "neuron0.b" not in source
     for h in outs:
         assert f"data {fmt(h.data)}<" in source
@@ -553,3 +562,190 @@ def test_circuit_module_view_renders() -> None:
     assert "layer1" in texts and "layer2" in texts
     # The wire into the loss's first gate carries y and dloss/dy.
     assert f"layer2.neuron0 = {fmt(want['y'])}" in texts and fmt(want["dy"]) in texts
+
+
+# ---------------------------------------------------------------------------
+# Pictures: positions read from the rendered SVG, sizes from the PNG.
+# ---------------------------------------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def node_places(svg: bytes) -> dict[str, tuple[float, float, list[str]]]:
+    """For each drawn node, by its DOT name: the x and y of its first text, and all its texts."""
+    places = {}
+    for group in ET.fromstring(svg).iter(f"{SVG_NS}g"):
+        if group.get("class") != "node":
+            continue
+        title = group.find(f"{SVG_NS}title")
+        texts = list(group.iter(f"{SVG_NS}text"))
+        if title is None or not texts:
+            continue
+        first = texts[0]
+        places[title.text or ""] = (float(first.get("x", 0)), float(first.get("y", 0)), [t.text or "" for t in texts])
+    return places
+
+
+def place_of(places: dict[str, tuple[float, float, list[str]]], text: str) -> tuple[float, float]:
+    (found,) = [(x, y) for x, y, texts in places.values() if text in texts]
+    return found
+
+
+@needs_dot
+@pytest.mark.parametrize("style", ["nodes", "circuit"])
+def test_inputs_are_drawn_in_operand_order_first_on_top(style: str) -> None:
+    x = [Value(v, f"x{i}") for i, v in enumerate([0.5, -1.0, 2.0])]
+    w = [Value(v, f"w{i}") for i, v in enumerate([0.1, 0.2, 0.3])]
+    out = sg.dot(w, x).tanh()
+    out.backward()
+    places = node_places(render(draw_dot(out, style=style), "svg"))
+    tops = [place_of(places, name)[1] for name in ("w0", "x0", "w1", "x1", "w2", "x2")]
+    assert tops == sorted(tops), tops  # SVG y grows downwards: w0 on top, x2 at the bottom
+    if style == "circuit":
+        lefts = {place_of(places, name)[0] for name in ("w0", "x0", "w1", "x1", "w2", "x2")}
+        assert max(lefts) - min(lefts) < 10, lefts  # the names lined up on the left
+
+
+@needs_dot
+def test_circuit_inputs_start_on_the_left_even_when_used_late() -> None:
+    """The neuron's w2 joins at the second add gate; its name still stands in the column of inputs."""
+    places = node_places(render(draw_dot(neuron(), style="circuit"), "svg"))
+    lefts = [place_of(places, name)[0] for name in ("w0", "x0", "w1", "x1", "w2")]
+    assert max(lefts) - min(lefts) < 10, lefts
+    assert max(lefts) < min(x for x, _, texts in places.values() if "exp" in texts)
+
+
+@needs_dot
+def test_neuron_view_stacks_neuron0_on_top() -> None:
+    from scalargrad.nn import MLP
+
+    model = MLP(3, [4, 1], seed=0)
+    loss = model([Value(0.5, "x0"), Value(-1.0, "x1"), Value(2.0, "x2")]) ** 2
+    loss.backward()
+    places = node_places(render(draw_dot(loss, collapse="neuron"), "svg"))
+    tops = [place_of(places, f"layer1.neuron{j}")[1] for j in range(4)]
+    assert tops == sorted(tops), tops
+    tops = [place_of(places, f"x{i}")[1] for i in range(3)]
+    assert tops == sorted(tops), tops
+    by_layer = node_places(render(draw_dot(loss, collapse="layer"), "svg"))
+    layer1 = next(texts for _, _, texts in by_layer.values() if "layer1" in texts)
+    assert [t.split()[0] for t in layer1 if t.startswith("neuron")] == ["neuron0", "neuron1", "neuron2", "neuron3"]
+
+
+def test_a_batch_numbers_its_samples_and_fully_connected_layers_show_one_edge_per_pair() -> None:
+    from scalargrad.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    xs = [[Value(0.1, "a0"), Value(0.2, "a1")], [Value(0.3, "b0"), Value(0.4, "b1")]]
+    total = sg.sum([model(x) for x in xs])
+    total.backward()
+    source = draw_dot(total, collapse="layer").source
+    for sample in (0, 1):
+        assert f"<b>layer1 · sample {sample}</b>" in source and f"<b>layer2 · sample {sample}</b>" in source
+    edges = re.findall(r"^\t(m\d+) -> (m\d+)", source, flags=re.M)
+    assert len(edges) == len(set(edges)) == 2  # one edge from each layer1 call to its layer2 call
+    assert source.count(">3 weights<") == 2 + 4  # the two layer edges, and each input edge into a 3-neuron layer
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@needs_dot
+def test_dpi_scales_png_pixels_and_fontsize_scales_text(tmp_path: Path) -> None:
+    small = png_size(save(colah(), tmp_path / "a.png").read_bytes())
+    big = png_size(save(colah(), tmp_path / "b.png", dpi=192).read_bytes())
+    assert abs(big[0] - 2 * small[0]) <= 2 and abs(big[1] - 2 * small[1]) <= 2, (small, big)
+    assert png_size(render(draw_dot(colah()), "png", dpi=96)) == small  # 96 is Graphviz's own default
+    assert png_size(render(draw_dot(colah(), dpi=192), "png")) == big  # draw_dot(dpi=) is what render uses
+    larger = png_size(save(colah(), tmp_path / "c.png", fontsize=22).read_bytes())
+    assert larger[0] > 1.4 * small[0] and larger[1] > 1.4 * small[1]
+    texts = ET.fromstring(render(draw_dot(colah(), fontsize=22), "svg")).iter(f"{SVG_NS}text")
+    assert {t.get("font-size") for t in texts if (t.text or "").startswith("data")} == {"22.00"}
+    assert render(draw_dot(colah()), "svg", dpi=192) == render(draw_dot(colah()), "svg")  # vector: unchanged
+    for bad in (0, 5000, "high"):
+        with pytest.raises(ValueError, match="dpi"):
+            render(draw_dot(colah()), "png", dpi=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fontsize"):
+        draw_dot(colah(), fontsize=1)
+
+
+def test_micrograd_notebook_call_works() -> None:
+    """Karpathy's notebooks call draw_dot(root, format='svg', rankdir='LR')."""
+    graph = draw_dot(colah(), format="svg", rankdir="LR")
+    assert graph.format == "svg" and "rankdir=LR" in graph.source
+    assert draw_dot(colah(), "png", "TB").format == "png"
+    with pytest.raises(ValueError, match="format"):
+        draw_dot(colah(), format="gif")
+
+
+def test_an_unlabelled_root_is_out_in_every_style() -> None:
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    out = a * b + 1
+    out.backward()
+    assert "<b>out</b>" not in draw_dot(out).source  # generated names are grey, not bold
+    assert re.search(r"<font color=\"#57606a\">out</font>", draw_dot(out).source)
+    assert "<b>out</b>" in draw_dot(out, style="circuit").source
+    assert next(sg.backward_steps(out)).describe().startswith("step 1: out = ")
+
+
+def test_circuit_gates_and_vertical_labels_read_plainly() -> None:
+    source = draw_dot(neuron(), style="circuit").source
+    assert "<1/x>" in source and "<1/>" not in source
+    assert "above each wire: its value; below: the gradient sent back along it" in source
+    tb = draw_dot(neuron(), style="circuit", rankdir="TB").source
+    # Left and right of a vertical wire, a bare "2 | -0.1966" read as a subtraction: the gradient says what it is.
+    assert f'<font color="{GRAD_COLOR}">grad -0.1966</font>' in tb
+
+
+@needs_dot
+def test_a_gradient_of_a_gradient_draws_like_any_graph() -> None:
+    """grad(create_graph=True) returns Values with a graph of their own: tanh's second derivative."""
+    x = Value(0.5, "x")
+    (dy,) = sg.grad(x.tanh(), [x], create_graph=True)
+    dy.label = "dy/dx"
+    (d2y,) = sg.grad(dy, [x], create_graph=True)
+    dy.backward()
+    t = math.tanh(0.5)
+    assert dy.data == pytest.approx(1 - t**2) and d2y.data == pytest.approx(-2 * t * (1 - t**2))
+    texts = svg_texts(render(draw_dot(dy), "svg"))
+    assert "dy/dx" in texts and "x" in texts and f"data {fmt(1 - t**2)}" in texts
+    assert f"grad {fmt(-2 * t * (1 - t**2))}" in texts  # x's gradient in the derivative's own graph: y''
+
+
+def test_nn_marks_its_values_structurally_not_by_label_text() -> None:
+    from scalargrad.marks import mark_of
+    from scalargrad.nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    y = model([1.0, 2.0])
+    assert mark_of(y) is not None and mark_of(y).path == ("layer2", "neuron0")  # type: ignore[union-attr]
+    w = model.layers[0].neurons[2].w[1]
+    assert mark_of(w) == sg.marks.Mark(("layer1", "neuron2"), 2, "parameter")
+    assert y.label == "layer2.neuron0" and isinstance(y.label, str)
+    # A Value merely labelled like a neuron is not folded: the label's text means nothing to the diagram.
+    fake = Value(1.0, "x") * 2
+    fake.label = "layer1.neuron0"
+    fake.backward()
+    assert "m0" not in draw_dot(fake, collapse="neuron").source
+    # And a renamed output is no longer a neuron's.
+    y.label = "score"
+    assert mark_of(y) is None
+
+
+@needs_dot
+def test_circuit_wires_run_on_past_their_numbers() -> None:
+    """A bar exactly as wide as its numbers read "-2 over -4" as a fraction; the wire now reaches past both sides."""
+    svg = render(draw_dot(cs231n(), style="circuit"), "svg")
+    checked = 0
+    for group in ET.fromstring(svg).iter(f"{SVG_NS}g"):
+        title = group.find(f"{SVG_NS}title")
+        if title is None or not re.fullmatch(r"n\d+w\d+|outw", title.text or ""):
+            continue
+        (line,) = group.iter(f"{SVG_NS}polyline")
+        xs = [float(point.split(",")[0]) for point in (line.get("points") or "").split()]
+        starts = [float(t.get("x", 0)) for t in group.iter(f"{SVG_NS}text")]
+        assert min(starts) - min(xs) >= 6, (title.text, xs, starts)
+        checked += 1
+    assert checked == 5  # the wires of x, y, z and q, and the output wire

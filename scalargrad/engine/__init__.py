@@ -16,8 +16,16 @@ How it is built, module by module (each imports only those above it):
 """
 
 from scalargrad.engine.gradcheck import GradcheckError, gradcheck, numerical_grad
-from scalargrad.engine.graph import consumers_first, parents_first
-from scalargrad.engine.steps import ParentUpdate, Step, TangentStep, TangentTerm, backward_steps, forward_steps
+from scalargrad.engine.graph import consumers_first, parents_first, reading_order
+from scalargrad.engine.steps import (
+    NodeNames,
+    ParentUpdate,
+    Step,
+    TangentStep,
+    TangentTerm,
+    backward_steps,
+    forward_steps,
+)
 from scalargrad.engine.transforms import grad, hessian, jacobian, jvp
 from scalargrad.engine.value import (
     Value,
@@ -42,6 +50,7 @@ from scalargrad.engine.value import (
 
 __all__ = [
     "GradcheckError",
+    "NodeNames",
     "ParentUpdate",
     "Step",
     "TangentStep",
@@ -66,6 +75,7 @@ __all__ = [
     "no_grad",
     "numerical_grad",
     "parents_first",
+    "reading_order",
     "recipe",
     "relu",
     "sigmoid",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
 
@@ -55,4 +55,33 @@ def parents_first(roots: N | Iterable[N]) -> list[N]:
     """Every node under ``roots`` in a topological order: each after all of its inputs (forward mode's order)."""
     order = consumers_first(roots)
     order.reverse()
+    return order
+
+
+def reading_order(root: N) -> list[N]:
+    """Every node under ``root`` in the topological order a reader writes the expression in.
+
+    Each node comes after its inputs, and the first operand's whole subtree
+    comes before the second's: ``a, b, c, d, e`` for ``e = (a + b) * (b + 1)``
+    with ``c = a + b``, ``d = b + 1`` (`parents_first` gives ``b, d, a, c, e``,
+    the reverse of the order backward visits). Diagrams are laid out in it, so
+    the first operand is drawn on top, and generated names (``t1, t2, ...``)
+    count along it. It is not the order any sweep runs in.
+
+    A depth-first walk that keeps, for each open node, an iterator over its
+    remaining inputs: a node is finished when that iterator runs out.
+    """
+    order: list[N] = []
+    seen: set[N] = {root}
+    open_nodes: list[tuple[N, Iterator[N]]] = [(root, iter(root.parents))]  # type: ignore[arg-type]
+    while open_nodes:
+        node, inputs = open_nodes[-1]
+        for parent in inputs:
+            if parent not in seen:
+                seen.add(parent)
+                open_nodes.append((parent, iter(parent.parents)))  # type: ignore[arg-type]
+                break
+        else:
+            open_nodes.pop()
+            order.append(node)
     return order

@@ -16,10 +16,10 @@ numbers in the steps rather than in the graph, so ``.grad`` is left as it was.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scalargrad.engine.accumulate import backpropagate, push_tangents
-from scalargrad.engine.graph import consumers_first, parents_first
+from scalargrad.engine.graph import consumers_first, parents_first, reading_order
 from scalargrad.engine.value import _PARENTS, _PARTIALS, Value, _constant
 
 
@@ -52,13 +52,17 @@ class Step:
     upstream: float
     #: One update per parent, in operand order.
     updates: tuple[ParentUpdate, ...]
+    #: How the sweep names nodes (see `NodeNames`): what `describe` writes by default.
+    names: Callable[[Value], str] = field(default=lambda v: default_name(v), repr=False, compare=False)
 
     def describe(self, name: Callable[[Value], str] | None = None, fmt: str = ".4g") -> str:
         """The step as one line of text, e.g. ``e = c * d, upstream 1: c += 1 × 2 = 2 → 2; ...``.
 
-        ``name`` names a Value (by default its label, else its op in brackets).
+        ``name`` names a Value; by default the sweep's names: a label, else a
+        variable name given to ``backward_steps(names=...)``, else ``out`` for
+        the root and ``t1, t2, ...`` for the other nodes (see `NodeNames`).
         """
-        name = name or default_name
+        name = name or self.names
 
         def num(x: float) -> str:
             return format(x + 0.0, fmt)  # + 0.0 turns -0.0 into 0.0
@@ -82,27 +86,95 @@ def _formula(op: str, inputs: list[str]) -> str:
 
 
 def default_name(value: Value) -> str:
-    """A Value's label, or its op in brackets for an unlabeled one."""
+    """A Value's label, or its op in brackets for an unlabeled one (a Step made by hand names nodes so)."""
     if value.label:
         return value.label
     return f"({value.op})" if value.op else "(leaf)"
 
 
-def backward_steps(root: Value, grad: float = 1.0) -> Iterator[Step]:
+class NodeNames:
+    """One name for every node under a root, unique and the same in every run: what steps and diagrams call them.
+
+    The rule, everywhere (step lines, captions, diagrams, the command line):
+
+    1. a node's ``label``;
+    2. else the first variable name bound to it in ``names`` (``locals()``;
+       names starting with ``_`` are skipped);
+    3. else ``out`` for the root, ``t1, t2, ...`` for the other results of an
+       op, numbered in topological order (inputs first), and ``v1, v2, ...``
+       for unnamed leaves (constants a function lifted, say).
+
+    A generated name never repeats one in use (a label ``t1`` pushes the
+    numbering on to ``t2``), and a label that several nodes share (every
+    sample's ``layer1.neuron0`` in a batch) gets ``#2``, ``#3``, ... on its
+    later nodes, so that no two nodes are ever called alike. `given` says
+    whether a name was given (rules 1 and 2) or made up here.
+    """
+
+    def __init__(self, root: Value, names: Mapping[str, object] | None = None) -> None:
+        bound: dict[int, str] = {}
+        for name, obj in (names or {}).items():
+            if isinstance(obj, Value) and not name.startswith("_"):
+                bound.setdefault(id(obj), name)
+        self.root = root
+        order = reading_order(root)
+        given = [node.label or bound.get(id(node), "") for node in order]
+        taken = set(given)
+        self._names: dict[Value, str] = {}
+        self._given: set[Value] = set()
+        seen: dict[str, int] = {}
+        counters = {"t": 0, "v": 0}
+        for node, name in zip(order, given):
+            if name:
+                seen[name] = seen.get(name, 0) + 1
+                if seen[name] > 1:
+                    name, _ = _fresh(f"{name}#", seen[name], taken)
+                self._given.add(node)
+            elif node is root:
+                name, _ = _fresh("out", 0, taken)
+            else:
+                prefix = "t" if node.parents else "v"
+                name, counters[prefix] = _fresh(prefix, counters[prefix] + 1, taken)
+            taken.add(name)
+            self._names[node] = name
+
+    def __call__(self, value: Value) -> str:
+        """The node's name; a Value from outside the graph gets `default_name`."""
+        return self._names.get(value) or default_name(value)
+
+    def given(self, value: Value) -> bool:
+        """Whether the node's name is its label or a variable name, rather than one made up here."""
+        return value in self._given
+
+    def __iter__(self) -> Iterator[Value]:
+        """The nodes in topological order (inputs first)."""
+        return iter(self._names)
+
+
+def _fresh(stem: str, number: int, taken: set[str]) -> tuple[str, int]:
+    """``stem`` and the first number from ``number`` on (0: none) that make a name not yet taken."""
+    while (name := f"{stem}{number or ''}") in taken:
+        number += 1
+    return name, number
+
+
+def backward_steps(root: Value, grad: float = 1.0, *, names: Mapping[str, object] | None = None) -> Iterator[Step]:
     """Yield each step of ``root.backward(grad)``, in the order it runs, without running it.
 
     Gradients start from zero everywhere (as after zeroing them) and live in
     this generator, so the ``.grad`` fields of the graph are left as they were.
     The walk is the accumulation core's, on the partials each op recorded: the
     same order, the same products, the same sums as `Value.backward`.
+    ``names`` (e.g. ``locals()``) names unlabelled Values in `Step.describe`;
+    the rest are named by `NodeNames`' rule (``out``, ``t1``, ``t2``, ...).
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps() needs a Value as root, got {type(root).__name__}")
     seed = _real(grad, "backward_steps(grad)")
-    return _backward(root, seed)
+    return _backward(root, seed, NodeNames(root, names))
 
 
-def _backward(root: Value, grad: float) -> Iterator[Step]:
+def _backward(root: Value, grad: float, names: NodeNames) -> Iterator[Step]:
     grads: dict[Value, float] = {root: grad}
     steps: list[Step] = []
 
@@ -116,7 +188,7 @@ def _backward(root: Value, grad: float) -> Iterator[Step]:
             before = landed.get(parent, grads.get(parent))
             landed[parent] = after = contribution if before is None else before + contribution
             updates.append(ParentUpdate(parent, local, contribution, after))
-        steps.append(Step(len(steps) + 1, node, upstream, tuple(updates)))
+        steps.append(Step(len(steps) + 1, node, upstream, tuple(updates), names))
 
     backpropagate(consumers_first(root), _PARENTS, _PARTIALS, grads, visit=record)
     return iter(steps)
@@ -146,10 +218,12 @@ class TangentStep:
     tangent: float
     #: One term per input, in operand order.
     terms: tuple[TangentTerm, ...]
+    #: How the sweep names nodes (see `NodeNames`): what `describe` writes by default.
+    names: Callable[[Value], str] = field(default=lambda v: default_name(v), repr=False, compare=False)
 
     def describe(self, name: Callable[[Value], str] | None = None, fmt: str = ".4g") -> str:
         """The step as one line, e.g. ``step 3: e = c * d, tangent 2 × 1 + 3 × 1 = 5``."""
-        name = name or default_name
+        name = name or self.names
 
         def num(x: float) -> str:
             return format(x + 0.0, fmt)
@@ -159,7 +233,9 @@ class TangentStep:
         return f"step {self.index}: {name(self.node)} = {inputs}, tangent {sum_} = {num(self.tangent)}"
 
 
-def forward_steps(root: Value, seeds: Mapping[Value, float]) -> Iterator[TangentStep]:
+def forward_steps(
+    root: Value, seeds: Mapping[Value, float], *, names: Mapping[str, object] | None = None
+) -> Iterator[TangentStep]:
     """Yield each step of forward mode from ``seeds`` (leaf -> tangent, e.g. ``{b: 1.0}``) to ``root``.
 
     Every node under ``root`` that is not seeded gets one step, inputs before
@@ -167,7 +243,7 @@ def forward_steps(root: Value, seeds: Mapping[Value, float]) -> Iterator[Tangent
     seed of 1; in general the directional derivative along the seeds). The
     last step is the root's: on seed 003's ``e = (a + b)(b + 1)`` at a = 2,
     b = 1, ``{b: 1.0}`` ends with 5 and ``{a: 1.0}`` with 2. Nodes nothing
-    flows to still get a step, with tangent 0.
+    flows to still get a step, with tangent 0. ``names`` is as for `backward_steps`.
     """
     if not isinstance(root, Value):
         raise TypeError(f"forward_steps() needs a Value as root, got {type(root).__name__}")
@@ -178,10 +254,10 @@ def forward_steps(root: Value, seeds: Mapping[Value, float]) -> Iterator[Tangent
         if not isinstance(node, Value):
             raise TypeError(f"forward_steps() needs Values as the keys of seeds, got {type(node).__name__}")
         tangents[node] = _real(tangent, "forward_steps(seeds)")
-    return _forward(root, tangents)
+    return _forward(root, tangents, NodeNames(root, names))
 
 
-def _forward(root: Value, tangents: dict[Value, float]) -> Iterator[TangentStep]:
+def _forward(root: Value, tangents: dict[Value, float], names: NodeNames) -> Iterator[TangentStep]:
     steps: list[TangentStep] = []
 
     def record(node: Value, tangent: float | None) -> None:
@@ -189,7 +265,7 @@ def _forward(root: Value, tangents: dict[Value, float]) -> Iterator[TangentStep]
         for parent, local in zip(node.parents, node._partials):
             carried = tangents.get(parent, 0.0)
             terms.append(TangentTerm(parent, local, carried, local * carried))
-        steps.append(TangentStep(len(steps) + 1, node, 0.0 if tangent is None else tangent, tuple(terms)))
+        steps.append(TangentStep(len(steps) + 1, node, 0.0 if tangent is None else tangent, tuple(terms), names))
 
     push_tangents(parents_first(root), _PARENTS, _PARTIALS, tangents, visit=record)
     return iter(steps)
