@@ -242,12 +242,14 @@ class LiveGraph:
     # -- the page ----------------------------------------------------------------
 
     def _room(self) -> dict[str, list[str]]:
-        """For each slot, texts as wide as any it will hold: now, in forward mode, and with the widest numbers."""
-        rows: list[Value] = []
+        """For each slot, texts as wide as any it will hold, backward or forward: each number at its widest."""
         room = {slot: [text] for slot, text in self._texts.items()}
         longest = max(self.inputs, key=len, default="")
+        everything = reading_order(self.root)
+        # Forward mode writes "∂/∂seed" and a number in every derivative slot: a sweep where all are known.
+        sweep = Sweep({v: 0.0 for v in everything}, {(v, k): 0.0 for v in everything for k in range(len(v.parents))})
         forward = Writer(self.layout, self.look, self.words, f"∂/∂{longest}", forward=True)
-        for slot, text in forward.texts(Sweep({}), rows).items():
+        for slot, text in forward.texts(sweep, []).items():
             room.setdefault(slot, []).append(text)
         for texts in room.values():
             texts += [_NUMBER.sub(WIDEST_NUMBER, text) for text in texts]

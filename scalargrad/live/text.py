@@ -30,7 +30,6 @@ EN: dict[str, str] = {
     "disconnected": "Lost the connection to Python; numbers will update again once it is back.",
     # The training dashboard.
     "train_title": "Training {model}",
-    "pause": "❚❚ Pause",
     "resume": "▶ Resume",
     "step_once": "Step once",
     "lr": "learning rate",
@@ -65,7 +64,6 @@ JA: dict[str, str] = {
     "hover_title": "{node} = {formula} の局所的な微分",
     "disconnected": "Python との接続が切れました。接続が戻れば値の更新も再開します。",
     "train_title": "学習の様子：{model}",
-    "pause": "❚❚ 一時停止",
     "resume": "▶ 再開",
     "step_once": "1ステップ進める",
     "lr": "学習率",

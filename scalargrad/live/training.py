@@ -22,6 +22,7 @@ without NumPy, eager builds on a coarser grid).
 from __future__ import annotations
 
 import importlib.util
+import logging
 import math
 import numbers
 import threading
@@ -40,6 +41,8 @@ from scalargrad.nn import MLP
 from scalargrad.optim import SGD, Optimizer
 from scalargrad.replay import compile as compile_tape
 from scalargrad.train import TrainingStep, accuracy, argmax, input_leaves, load_rows
+
+log = logging.getLogger(__name__)
 
 #: The per-example loss: the model's output(s) for one example and its target leaf (or leaves) -> a Value.
 Loss = Callable[[Any, Any], Value]
@@ -253,7 +256,10 @@ class TrainingSession:
                     self.error = self.words["train_error"].format(error=failure)
             now = time.monotonic()
             if not self._running or now - last >= self.refresh:
-                publish("state", self.state())
+                try:
+                    publish("state", self.state())
+                except Exception:  # a bug: say so, and keep the loop (and the page's controls) alive
+                    log.exception("scalargrad.live: the training state could not be published")
                 last = now
             if self._running and self.interval > 0:
                 with self._wake:
@@ -266,7 +272,7 @@ class TrainingSession:
         words = self.words
         with self._lock:
             weights = [w.data for layer in self.model.layers for neuron in layer.neurons for w in neuron.w]
-            largest = max((abs(w) for w in weights), default=0.0) or 1.0
+            largest = max((abs(w) for w in weights if math.isfinite(w)), default=0.0) or 1.0
             texts = {
                 "step": words["step"].format(step=self.step_count),
                 "loss": words["loss"].format(loss=format(self.losses[-1], ".4g") if self.losses else "—"),
@@ -277,14 +283,18 @@ class TrainingSession:
                 "network": words["network"].format(
                     sample=self.sample, x=", ".join(format(v, ".3g") for v in self.xs[self.sample])
                 ),
-                **self._neurons(),
             }
-            boundary = self._boundary() if self._scorers is not None else None
+            boundary = None
+            try:
+                texts.update(self._neurons())
+                boundary = self._boundary() if self._scorers is not None else None
+            except (ArithmeticError, ValueError):
+                pass  # weights out of range (a diverged run, which says so): no point's numbers to show
         return {
             "step": self.step_count,
             "texts": texts,
             "losses": self._curve(),
-            "weights": [w / largest for w in weights],
+            "weights": [_json_float(w / largest) for w in weights],
             "boundary": boundary,
             "running": self._running,
             "lr": self.optimizer.lr,

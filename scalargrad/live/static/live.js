@@ -104,14 +104,15 @@ function centreSlots(diagram) {
       if (tries++ < 600) requestAnimationFrame(attempt);
       return;
     }
-    for (const text of texts) {
-      const shown = text.textContent;
-      text.textContent = text.dataset.widest;
-      const box = text.getBBox();
-      text.setAttribute("x", String(box.x + box.width / 2));
+    // Writes, then reads, then writes: one layout for the whole graph, not one per slot.
+    const shown = texts.map((text) => text.textContent);
+    texts.forEach((text) => { text.textContent = text.dataset.widest; });
+    const boxes = texts.map((text) => text.getBBox());
+    texts.forEach((text, i) => {
+      text.setAttribute("x", String(boxes[i].x + boxes[i].width / 2));
       text.setAttribute("text-anchor", "middle");
-      text.textContent = shown;
-    }
+      text.textContent = shown[i];
+    });
     diagram.dataset.centred = "true";
   }
   diagram.querySelectorAll("text.slot").forEach((text) => { text.dataset.widest = text.textContent; });
@@ -424,7 +425,7 @@ function renderTraining(model, root, messages) {
     if (root.ownerDocument.activeElement !== lrRange && state.lr > 0) lrRange.value = String(Math.log10(state.lr));
     state.weights.forEach((weight, i) => {
       const edge = edges[i];
-      if (!edge) return;
+      if (!edge || weight === null) return; // null: not a finite number (a diverged run)
       edge.setAttribute("class", weight >= 0 ? "sg-weight sg-positive" : "sg-weight sg-negative");
       edge.setAttribute("stroke-width", (0.3 + 3.7 * Math.abs(weight)).toFixed(2));
     });
