@@ -36,6 +36,10 @@ def test_the_notebooks_on_disk_are_the_ones_the_source_gives(lesson: Lesson) -> 
     assert build.stale(lesson) == [], "run: python docs/course/build.py --only {lesson.number}"
 
 
+def test_the_course_front_pages_list_every_lesson() -> None:
+    assert build.stale_indexes() == [], "run: python docs/course/build.py"
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.filename)
 def test_every_explanation_is_written_in_both_languages(lesson: Lesson) -> None:
     texts = [lesson.title, *(cell for cell in lesson.cells if isinstance(cell, Text))]

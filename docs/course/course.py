@@ -93,6 +93,42 @@ def check(answer, expected, tolerance=1e-9):
     print(right if ok else wrong.format(got=answer))'''
 
 
+#: The course's front page in each language; build.py adds the list of lessons.
+INTRO = Text(
+    en="""# The course
+
+Backpropagation, taught through the worked examples of the seed documents: five Japanese lecture notes
+(CS231n's backpropagation notes in translation, a university lecture, the formal algorithm, a
+computational-graph primer after colah, and chapter 5 of *Deep Learning from Scratch*). Each lesson
+builds the seed's example with scalargrad, checks it against the seed's own numbers, draws it, and ends
+with an exercise whose answer the notebook checks. The same lessons are [in Japanese](ja/index.md).
+
+Run a lesson yourself: `pip install 'scalargrad[demos]' jupyterlab`, then open the notebook in
+JupyterLab. The pages here show each notebook as it ran.
+""",
+    ja="""# 講座
+
+誤差逆伝播法を、シードとなった5つの講義資料（CS231n の誤差逆伝播法のノートの翻訳、大学の講義、アルゴリズムの
+まとめ、colah にならった計算グラフの入門、『ゼロから作る Deep Learning』5章）の例題にそって学びます。各回では
+資料の例題を scalargrad で組み立て、資料の数値と一致することを確かめ、計算グラフを描き、最後に答え合わせの
+できる練習問題に取り組みます。同じ内容の[英語版](../index.md)もあります。
+
+自分で動かすには `pip install 'scalargrad[demos]' jupyterlab` としてから、JupyterLab でノートブックを開いてください。
+このサイトには、各ノートブックを実行した結果を載せています。
+""",
+)
+
+
+def index_page(lang: Literal["en", "ja"], all_lessons: list[Lesson]) -> tuple[Path, str]:
+    """The course's front page in ``lang``: the introduction and a link to every lesson."""
+    folder = "en/" if lang == "en" else ""
+    links = "".join(
+        f"{lesson.number}. [{getattr(lesson.title, lang)}]({folder}{lesson.filename})\n" for lesson in all_lessons
+    )
+    path = HERE / "index.md" if lang == "en" else HERE / "ja" / "index.md"
+    return path, f"{getattr(INTRO, lang)}\n{links}"
+
+
 def lessons() -> list[Lesson]:
     """Every lesson in ``lessons/``, in order."""
     import lessons as package  # docs/course/lessons, with docs/course on sys.path
