@@ -46,6 +46,9 @@ def test_every_explanation_is_written_in_both_languages(lesson: Lesson) -> None:
     for text in texts:
         assert text.en.strip() and text.ja.strip()
         assert JAPANESE.search(text.ja), f"not Japanese: {text.ja[:60]!r}"
+        # Markdown turns a line break inside a paragraph into a space: in Japanese, a stray one.
+        broken = re.search(r"[\u3001-\u30ff\u4e00-\u9fff\uff01-\uff5e]\n[^\n\-*>#\d]", text.ja)
+        assert not broken, f"a Japanese sentence broken across lines: {text.ja[broken.start() - 20 : broken.end() + 20]!r}"
         assert not JAPANESE.search(text.en), f"Japanese in the English text: {text.en[:60]!r}"
 
 
