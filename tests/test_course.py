@@ -48,7 +48,8 @@ def test_every_explanation_is_written_in_both_languages(lesson: Lesson) -> None:
         assert JAPANESE.search(text.ja), f"not Japanese: {text.ja[:60]!r}"
         # Markdown turns a line break inside a paragraph into a space: in Japanese, a stray one.
         broken = re.search(r"[\u3001-\u30ff\u4e00-\u9fff\uff01-\uff5e]\n[^\n\-*>#\d]", text.ja)
-        assert not broken, f"a Japanese sentence broken across lines: {text.ja[broken.start() - 20 : broken.end() + 20]!r}"
+        where = text.ja[broken.start() - 20 : broken.end() + 20] if broken else ""
+        assert not broken, f"a Japanese sentence broken across lines: {where!r}"
         assert not JAPANESE.search(text.en), f"Japanese in the English text: {text.en[:60]!r}"
 
 
