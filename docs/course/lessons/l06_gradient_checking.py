@@ -99,12 +99,14 @@ for key in shapes:
     diff = sum(abs(b - m) for b, m in zip(grad_backprop[start : start + n], grad_numerical[start : start + n])) / n
     print(key + ":" + str(diff))
     start += n
+check(grad_backprop, grad_numerical, tolerance=1e-7)  # the set-up cell's check: every pair within 1e-7
 """
         ),
         Text(
             en="""
 The same order of magnitude as the seed's: the gradients agree to about ten decimal places, so
-backpropagation is right. `scalargrad.gradcheck(fn, inputs)` does this check in one call, with a
+backpropagation is right. (The last line uses this course's own `check` from the set-up cell, which
+compares two lists of numbers within a tolerance: a gradient check in miniature.) `scalargrad.gradcheck(fn, inputs)` does this check in one call, with a
 tolerance; it returns True, or raises `GradcheckError` with a row per input when they disagree.
 
 **A bug gradient checking catches.** A classic mistake is to let a plain number stand where a variable
@@ -112,7 +114,7 @@ belongs. Here is $x \\cdot \\sigma(x)$ with the sigmoid written by hand on `x.da
 cut out of the graph, so backpropagation sees only the first, and nothing else complains:
 """,
             ja="""
-シードと同じくらいの大きさです。2つの勾配は小数点以下10桁ほどまで一致しているので、誤差逆伝播法で求めた勾配は正しいといえます。`scalargrad.gradcheck(fn, inputs)` を使うと、この確認を許容誤差つきで1回の呼び出しで行えます。一致すれば True を返し、一致しなければ入力ごとの行からなる表をつけて `GradcheckError` を送出します。
+シードと同じくらいの大きさです。2つの勾配は小数点以下10桁ほどまで一致しているので、誤差逆伝播法で求めた勾配は正しいといえます。（最後の行では、この講座の最初のセルにある `check` を使っています。2つの数値のリストが許容誤差の範囲で一致するかを調べる関数なので、これも小さな勾配確認です。）`scalargrad.gradcheck(fn, inputs)` を使うと、この確認を許容誤差つきで1回の呼び出しで行えます。一致すれば True を返し、一致しなければ入力ごとの行からなる表をつけて `GradcheckError` を送出します。
 
 **勾配確認で見つかるバグ**　よくある間違いのひとつは、変数であるべきところにただの数値を使ってしまうことです。次の $x \\cdot \\sigma(x)$ では、シグモイドを `x.data` を使って手で書いています。2つめの $x$ は計算グラフから切り離されてしまうので、逆伝播には1つめしか見えません。しかも、ほかには何のエラーも出ません。
 """,
