@@ -8,6 +8,7 @@ solution cell must say its answer is right.
 
 from __future__ import annotations
 
+import html
 import re
 import sys
 from pathlib import Path
@@ -54,14 +55,14 @@ def test_every_explanation_is_written_in_both_languages(lesson: Lesson) -> None:
 
 
 def outputs(book: nbformat.NotebookNode) -> str:
-    """Everything the executed notebook printed or showed, as text (SVG included)."""
+    """Everything the executed notebook printed or showed, as text (SVG included, its entities decoded)."""
     parts = []
     for cell in book.cells:
         for output in cell.get("outputs", []):
             if output.output_type == "stream":
                 parts.append(output.text)
             elif output.output_type in ("execute_result", "display_data"):
-                parts.extend(str(v) for v in output.data.values())
+                parts.extend(html.unescape(str(v)) for v in output.data.values())  # Graphviz writes - as &#45;
             elif output.output_type == "error":
                 parts.append(f"{output.ename}: {output.evalue}")
     return "\n".join(parts)
@@ -77,5 +78,6 @@ def test_the_lesson_runs_and_shows_the_seeds_numbers(lesson: Lesson, lang: str) 
     missing = [n for n in lesson.expect if not re.search(rf"(?<![\d.]){re.escape(n)}(?![\d])", shown)]
     assert not missing, f"the seed's numbers {missing} do not appear in {lesson.filename} ({lang})"
     verdicts = shown.count(VERDICTS[lang])
-    exercises = sum("check(" in cell.source for cell in book.cells if cell.cell_type == "code")
+    # An exercise is a cell `answer = ...` checked, then its solution checked: half the checks of answers.
+    exercises = sum("check(answer" in cell.source for cell in book.cells if cell.cell_type == "code")
     assert verdicts >= exercises // 2 and verdicts >= 1, "an exercise's solution is not checked right"

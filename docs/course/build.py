@@ -24,8 +24,13 @@ from course import HERE, LANGUAGES, Lesson, index_page, lessons, notebook, sourc
 def execute(book: nbformat.NotebookNode, timeout: int = 600) -> nbformat.NotebookNode:
     """Run ``book`` top to bottom in a new kernel; a cell that raises stops it with the error."""
     with tempfile.TemporaryDirectory() as scratch:
+        # No timestamps: a rebuild that changes nothing leaves the notebooks as they were.
         client = nbclient.NotebookClient(
-            book, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": scratch}}
+            book,
+            timeout=timeout,
+            kernel_name="python3",
+            record_timing=False,
+            resources={"metadata": {"path": scratch}},
         )
         client.execute()
     return book

@@ -47,12 +47,12 @@ Computing from left to right, inputs to output, is the **forward pass**. Here is
 recorded, each box with its value (`data`):
 """,
             ja="""
-このように、入力から出力へ左から右へと計算を進めることを**順伝播**といいます。scalargrad が記録した計算グラフを描いてみましょう。箱の中の `data` がそれぞれの値です。
+このように、入力から出力へ左から右へと計算を進めることを**順伝播**といいます。scalargrad が記録した計算グラフを描いてみましょう。箱の中の「値」が、それぞれのノードの値です。
 """,
         ),
         Code(
             """
-scalargrad.draw_dot(price)
+scalargrad.draw_dot(price, lang=LANG)
 """
         ),
         Text(
@@ -92,12 +92,12 @@ If an apple costs 1 yen more, Taro pays 2.2 yen more: each yen is paid twice and
 shows each gradient (`grad`) under its value:
 """,
             ja="""
-りんごが1円値上がりすると、支払い金額は2.2円増えます（2個分に消費税がかかるからです）。それぞれの箱に、値の下に勾配 `grad` が表示されるようになりました。
+りんごが1円値上がりすると、支払い金額は2.2円増えます（2個分に消費税がかかるからです）。それぞれの箱に、値の下に「勾配」が表示されるようになりました。
 """,
         ),
         Code(
             """
-scalargrad.draw_dot(price)
+scalargrad.draw_dot(price, lang=LANG)
 """
         ),
         Text(
@@ -123,7 +123,7 @@ price.backward()
 print(f"price = {price.data:g}")
 for v in (apple, apple_num, orange, orange_num, tax):
     print(f"d price / d {v.label} = {v.grad:.4g}")
-scalargrad.draw_dot(price)
+scalargrad.draw_dot(price, lang=LANG)
 """
         ),
         Text(

@@ -122,12 +122,12 @@ below it. `draw_dot(f, style="circuit")` draws the same picture (the notes use g
 uses blue and orange, which colour-blind readers can tell apart):
 """,
             ja="""
-ノートでは、これを**回路**として描いています。各線の上にその線の値を、下にその線を逆向きに流れる勾配を書きます。`draw_dot(f, style="circuit")` で同じ図が描けます（ノートでは緑と赤ですが、scalargrad では色覚の違いがあっても見分けやすい青とオレンジを使っています。図の下の英語の注記は「線の上は値、線の下はその線を逆向きに流れる勾配」という意味です）。
+ノートでは、これを**回路**として描いています。各線の上にその線の値を、下にその線を逆向きに流れる勾配を書きます。`draw_dot(f, style="circuit")` で同じ図が描けます（ノートでは緑と赤ですが、scalargrad では色覚の違いがあっても見分けやすい青とオレンジを使っています。図の下の注記のとおり、線の上が値、下が逆向きに流れる勾配です）。
 """,
         ),
         Code(
             """
-scalargrad.draw_dot(f, style="circuit")
+scalargrad.draw_dot(f, style="circuit", lang=LANG)
 """
         ),
         Text(
@@ -157,7 +157,7 @@ out.label = "f"
 out.backward()
 print(f"df/dx = y * df/d(xy) = {y.data:.2f} * {xy.grad:.2f} = {x.grad:.2f}")
 print(f"df/dz = {z.grad:.2f}, df/dw = {w.grad:.2f}")
-scalargrad.draw_dot(out, style="circuit", fmt=".2f")
+scalargrad.draw_dot(out, style="circuit", fmt=".2f", lang=LANG)
 """
         ),
         Text(
@@ -221,7 +221,7 @@ f.label = "f"
 f.backward()
 answer = [x.grad, y.grad, z.grad]
 check(answer, [-3, 0, 4])
-scalargrad.draw_dot(f, style="circuit")
+scalargrad.draw_dot(f, style="circuit", lang=LANG)
 """
         ),
     ),

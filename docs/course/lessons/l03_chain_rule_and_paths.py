@@ -35,7 +35,7 @@ d.label = "d"
 e = c * d
 e.label = "e"
 print(f"c = {c.data:g}, d = {d.data:g}, e = {e.data:g}")
-scalargrad.draw_dot(e)
+scalargrad.draw_dot(e, lang=LANG)
 """
         ),
         Text(
@@ -153,7 +153,7 @@ paths = [p * q for p in (1, 2, 3) for q in (4, 5, 6)]
 print(f"{len(paths)} paths: sum of products = {sum(paths)}")
 print(f"factored: (1 + 2 + 3) * (4 + 5 + 6) = {(1 + 2 + 3) * (4 + 5 + 6)}")
 print(f"backpropagation: dZ/dX = {X.grad:g}")
-scalargrad.draw_dot(Z)
+scalargrad.draw_dot(Z, lang=LANG)
 """
         ),
         Text(

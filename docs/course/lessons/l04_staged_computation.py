@@ -57,7 +57,7 @@ f = 1 / (1 + (dot * -1).exp())
 f.label = "f"
 f.backward()
 print(f"dot = {dot.data:.1f}, f = {f.data:.2f}")
-scalargrad.draw_dot(f, style="circuit", fmt=".2f")
+scalargrad.draw_dot(f, style="circuit", fmt=".2f", lang=LANG)
 """
         ),
         Text(
@@ -105,7 +105,7 @@ neuron.label = "f"
 neuron.backward()
 print("four gates:", [round(p.grad, 4) for p in (w0, w1, w2, x0, x1)], len(list(scalargrad.backward_steps(f))), "steps")
 print("one gate:  ", [round(p.grad, 4) for p in (v0, v1, v2, u0, u1)], len(list(scalargrad.backward_steps(neuron))), "steps")
-scalargrad.draw_dot(neuron, style="circuit", fmt=".2f")
+scalargrad.draw_dot(neuron, style="circuit", fmt=".2f", lang=LANG)
 """
         ),
         Text(
@@ -215,7 +215,7 @@ scalargrad はすべてのノードで同じように `+=` をしています。
         ),
         Code(
             """
-scalargrad.draw_dot(f, style="circuit", names=locals())  # names: each stage drawn with its variable's name
+scalargrad.draw_dot(f, style="circuit", names=locals(), lang=LANG)  # names: each stage drawn with its variable's name
 """
         ),
         Text(

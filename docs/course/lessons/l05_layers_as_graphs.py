@@ -168,7 +168,7 @@ L.backward()
 print("y:     ", [round(yk.data, 6) for yk in y])
 print("da:    ", [round(ak.grad, 6) for ak in a])
 print("y - t: ", [round(yk.data - tk, 6) for yk, tk in zip(y, t)])
-scalargrad.draw_dot(L)
+scalargrad.draw_dot(L, lang=LANG)
 """
         ),
         Text(
