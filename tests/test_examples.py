@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scalargrad import examples
+from scalargrad import Value, examples
 
 
 def test_module_docstring_example_runs_as_written() -> None:
@@ -34,3 +34,22 @@ def test_readme_example_prints_seed003_numbers_and_writes_only_its_picture(
     exec(compile(code, "README.md", "exec"), {})
     assert capsys.readouterr().out.split()[:3] == ["6.0", "2.0", "5.0"]
     assert sorted(p.name for p in tmp_path.iterdir()) == (["e.svg"] if "e.svg" in code else [])
+
+
+def test_the_course_checker_says_right_wrong_and_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    check = examples.checker("ja")
+    check(..., 3)
+    check(Value(2.2000000000000002), 2.2)
+    check([702, 2.16], [702, 2.16])
+    check([702, 2.15], [702, 2.16])
+    check("702", 702)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "... のところに答えを書いてください。",
+        "正解です!",
+        "正解です!",
+        "もう一度: [702, 2.15] ではありません。",
+        "もう一度: 702 ではありません。",
+    ]
+    with pytest.raises(ValueError, match="checker"):
+        examples.checker("de")

@@ -8,8 +8,8 @@ numbers cannot drift apart. The only thing a code cell may know about the
 language is ``LANG`` (``"en"`` or ``"ja"``), set by the first cell, for the
 diagrams' and pages' own text (``animate_backward(..., lang=LANG)``).
 
-Every notebook starts with the same set-up cell: ``LANG``, and `check`, which
-tells a learner whether an exercise's answer is right.
+Every notebook starts with the same set-up cell: ``LANG``, and `check`
+(`scalargrad.examples.checker`), which tells a learner whether an exercise's answer is right.
 
 Run ``python docs/course/build.py`` to write the notebooks and execute them
 (their outputs are what the docs site shows); ``--check`` only verifies that
@@ -67,30 +67,13 @@ class Lesson:
 
 
 #: The first code cell of every notebook, after ``LANG = "..."``.
-SETUP = '''\
+SETUP = """\
 import math
 
 import scalargrad
 from scalargrad import Value
 
-_VERDICTS = {
-    "en": ("Correct!", "Not yet: you wrote {got}, the answer is not that.", "Write your answer in place of ..."),
-    "ja": ("正解です!", "もう一度: {got} ではありません。", "... のところに答えを書いてください。"),
-}
-
-
-def check(answer, expected, tolerance=1e-9):
-    """Say whether an exercise's answer is right (numbers, or lists of numbers, within the tolerance)."""
-    right, wrong, missing = _VERDICTS[LANG]
-    if answer is ...:
-        print(missing)
-        return
-    got, want = (list(answer), list(expected)) if isinstance(expected, list | tuple) else ([answer], [expected])
-    numbers = [x.data if isinstance(x, Value) else x for x in got]
-    ok = len(numbers) == len(want) and all(
-        math.isclose(g, w, rel_tol=tolerance, abs_tol=tolerance) for g, w in zip(numbers, want)
-    )
-    print(right if ok else wrong.format(got=answer))'''
+check = scalargrad.examples.checker(LANG)  # check(answer, expected): says whether an exercise's answer is right"""
 
 
 #: The course's front page in each language; build.py adds the list of lessons.
@@ -142,10 +125,9 @@ def lessons() -> list[Lesson]:
 
 def notebook(lesson: Lesson, lang: Literal["en", "ja"]) -> nbformat.NotebookNode:
     """The lesson's notebook in ``lang``, without outputs."""
-    cells = [
-        nbformat.v4.new_markdown_cell(f"# {lesson.number}. {getattr(lesson.title, lang)}"),
-        nbformat.v4.new_code_cell(f'LANG = "{lang}"\n\n{SETUP}'),
-    ]
+    setup = nbformat.v4.new_code_cell(f'LANG = "{lang}"\n\n{SETUP}')
+    setup.metadata["tags"] = ["setup"]  # the docs site shows its output only (mkdocs.yml)
+    cells = [nbformat.v4.new_markdown_cell(f"# {lesson.number}. {getattr(lesson.title, lang)}"), setup]
     for cell in lesson.cells:
         if isinstance(cell, Text):
             cells.append(nbformat.v4.new_markdown_cell(getattr(cell, lang).strip("\n")))
