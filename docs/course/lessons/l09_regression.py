@@ -134,7 +134,7 @@ for step in range(1000):
     opt.zero_grad()  # zero the gradients
     tape.backward()  # backward: the gradient of the MSE
     opt.step()  # update
-print(f"MSE after {len(train_curve)} steps: {train_curve[-1]:.4f} (training), {test_curve[-1][1]:.4f} (test)")
+print(f"training MSE: {train_curve[0]:.3f} at the start, {train_curve[-1]:.4f} at step {len(train_curve) - 1}")
 """
         ),
         Text(

@@ -80,7 +80,7 @@ rule itself, upstream gradient times local derivative, added up where paths meet
 
 **Newton's method.** To find a minimum of $f$, gradient descent steps downhill by a fixed fraction of the
 slope. Newton's method also uses the curvature: it fits a parabola at the current $x$, with the same
-$f'$ and $f''$, and jumps to the parabola's lowest point,
+$f'$ and $f''$, and jumps to the parabola's vertex (its lowest point when $f'' > 0$),
 
 $$x \\leftarrow x - \\frac{f'(x)}{f''(x)}.$$
 
@@ -90,7 +90,7 @@ at $x = \\pm 1$.
             ja="""
 左から読んでください。`t1` $= \\sin x$ と `t2` $= \\sin(x)\\, x$ は $f$ の順伝播で、それがそのまま使われています。それ以外はすべて逆伝播を演算として記録したものです。`**1` と `*2` で2乗の局所的な微分 $2t$ を作り、`cos` は sin の局所的な微分です。右側の掛け算と足し算は連鎖律そのもので、上流から伝わった勾配に局所的な微分を掛け、経路が合流するところで足し合わせています。（$f$ の最後の2乗と `+ x` は $f'$ の計算に必要ないので、描かれていません。）
 
-**ニュートン法**　$f$ の最小値を探すとき、勾配降下法は傾きの一定の割合だけ坂を下ります。ニュートン法は曲がり具合も使います。いまの $x$ で $f'$ と $f''$ が同じになる放物線を当てはめ、その放物線の最も低い点へ一気に移るのです。
+**ニュートン法**　$f$ の最小値を探すとき、勾配降下法は傾きの一定の割合だけ坂を下ります。ニュートン法は曲がり具合も使います。いまの $x$ で $f'$ と $f''$ が同じになる放物線を当てはめ、その放物線の頂点へ一気に移るのです（$f'' > 0$ なら頂点は最も低い点です）。
 
 $$x \\leftarrow x - \\frac{f'(x)}{f''(x)}$$
 

@@ -170,11 +170,11 @@ print("backprop and seed 002's formulas agree, partial for partial:", agree)
         ),
         Text(
             en="""
-Every partial agrees with the formula, exactly. Read the first table: with stride 2, the window moves two positions per
-output, so each row has the filter *reversed*, $(w_2, w_1, w_0) = (2, -1, 0.5)$, two places further right
-than the row above; odd positions fall under two windows, even positions under one. In the second table,
-$y_0$'s $\\partial y_0 / \\partial w_2$ and $y_3$'s $\\partial y_3 / \\partial w_0$ are 0 because the weight
-meets the padding there, $x'_{-1} = x'_7 = 0$, not because of the "otherwise" case.
+Every partial agrees with the formula, exactly. Read the first table: with stride 2, the window moves
+two positions per output, so each row has the filter *reversed*, $(w_2, w_1, w_0) = (2, -1, 0.5)$, two
+places further right than the row above; odd positions fall under two windows, even positions under one.
+In the second table, $\\partial y_0 / \\partial w_2$ and $\\partial y_3 / \\partial w_0$ are 0 because the
+weight meets the padding there, $x'_{-1} = x'_7 = 0$, not because of the "otherwise" case.
 
 **A whole layer backwards.** In a network, a loss $L$ sits above the layer and sends back
 $\\partial L / \\partial y_\\beta$ for each output. Seed 002's general rule (its section 2) then gives the
