@@ -74,14 +74,15 @@ output $\\hat y$. tanh makes the output a smooth curve; the linear last layer le
 At the output, the squared error behaves like seed 001's softmax and cross-entropy. With
 $L = \\frac{1}{2} (\\hat y - y)^2$ (the $\\frac12$ only rescales the learning rate), the gradient arriving
 at the output is $\\partial L / \\partial \\hat y = \\hat y - y$: prediction minus target, the same form as
-$h_k - y_k$. Here is the end of the graph for one point, $x = 1$, drawn as a circuit:
+$h_k - y_k$. Here is the untrained network's graph for one point, $x = 1$, with one box per layer
+(`collapse="layer"`) and the loss at the end. The box `layer3` is the output $\\hat y$:
 """,
             ja="""
 ### 2. モデルと損失関数
 
 `MLP(1, [16, 16, 1], activation="tanh")` を使います。入力は $x$ の1つ、中間層は tanh を使う16ユニットが2層、出力 $\\hat y$ は線形です。tanh によって出力はなめらかな曲線になり、最後の層が線形なので、出力はどんな値でもとれます。
 
-出力での二乗誤差のふるまいは、シード 001 のソフトマックスとクロスエントロピーの組み合わせとよく似ています。$L = \\frac{1}{2} (\\hat y - y)^2$ とすると（$\\frac12$ は学習率の大きさが変わるだけです）、出力に届く勾配は $\\partial L / \\partial \\hat y = \\hat y - y$、つまり「予測 − 正解」で、$h_k - y_k$ と同じ形になります。1点 $x = 1$ について、計算グラフの最後の部分を回路の形で描いてみます。
+出力での二乗誤差のふるまいは、シード 001 のソフトマックスとクロスエントロピーの組み合わせとよく似ています。$L = \\frac{1}{2} (\\hat y - y)^2$ とすると（$\\frac12$ は学習率の大きさが変わるだけです）、出力に届く勾配は $\\partial L / \\partial \\hat y = \\hat y - y$、つまり「予測 − 正解」で、$h_k - y_k$ と同じ形になります。学習前のネットワークで、1点 $x = 1$ についての計算グラフを描いてみます。層ごとに1つの箱にまとめ（`collapse="layer"`）、最後に損失をつけています。`layer3` の箱が出力 $\\hat y$ です。
 """,
         ),
         Code(
@@ -90,15 +91,15 @@ from scalargrad.nn import MLP
 
 model = MLP(1, [16, 16, 1], activation="tanh", seed=0)
 
-prediction = Value(model([1.0]).data, "y_hat")  # the untrained network's prediction at x = 1
-target = Value(math.sin(1.0), "y")
-error = prediction - target
+x, y = Value(1.0, "x"), Value(math.sin(1.0), "y")  # one point
+y_hat = model([x])
+error = y_hat - y
 error.label = "error"
 loss = 0.5 * error**2
 loss.label = "L"
 loss.backward()
-print(f"dL/dy_hat = {prediction.grad:.6f},  y_hat - y = {prediction.data - target.data:.6f}")
-scalargrad.draw_dot(loss, style="circuit")
+print(f"dL/dy_hat = {y_hat.grad:.6f},  y_hat - y = {y_hat.data - y.data:.6f}")
+scalargrad.draw_dot(loss, collapse="layer")
 """
         ),
         Text(
