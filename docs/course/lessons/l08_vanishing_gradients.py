@@ -99,7 +99,7 @@ h2.label = "h2"
 h3 = h2.sigmoid()
 h3.label = "h3"
 h3.backward()
-scalargrad.draw_dot(h3, style="circuit")
+scalargrad.draw_dot(h3, style="circuit", lang=LANG)
 """
         ),
         Text(

@@ -99,7 +99,7 @@ loss = 0.5 * error**2
 loss.label = "L"
 loss.backward()
 print(f"dL/dy_hat = {y_hat.grad:.6f},  y_hat - y = {y_hat.data - y.data:.6f}")
-scalargrad.draw_dot(loss, collapse="layer")
+scalargrad.draw_dot(loss, collapse="layer", lang=LANG)
 """
         ),
         Text(

@@ -67,7 +67,7 @@ puts $f''(1)$ into `x.grad`:
             """
 df.backward()
 print(f"x.grad = {x.grad:.12f}")
-scalargrad.draw_dot(df)
+scalargrad.draw_dot(df, lang=LANG)
 """
         ),
         Text(

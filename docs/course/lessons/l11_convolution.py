@@ -95,7 +95,7 @@ $y_0$ は、$x_1$（$w_0$ と）、$x_0$（$w_1$ と）、そして $\\gamma = -
             """
 y[0].label = "y0"
 y[0].backward()
-scalargrad.draw_dot(y[0], style="circuit")
+scalargrad.draw_dot(y[0], style="circuit", lang=LANG)
 """
         ),
         Text(
