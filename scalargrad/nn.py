@@ -18,8 +18,11 @@ micrograd's ``nn.py``, so its demo runs unchanged, with these additions:
   and `save_training` / `load_training` save and restore a model together with
   its optimizer, so that an interrupted training run resumes exactly.
 
-The loss functions of `scalargrad.losses` and `scalargrad.train.accuracy` are
-importable from here too.
+The loss functions of `scalargrad.losses`, `scalargrad.train.accuracy` and the
+training helper `scalargrad.train.TrainingStep` are importable from here too:
+``TrainingStep(build_loss, optimizer, batch=[x, y])`` trains on a whole batch
+at a time by replaying the graph of one example (NumPy needed; see
+docs/nn.md, "The same loop over a whole batch").
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ from scalargrad.losses import (
 )
 from scalargrad.marks import marked
 from scalargrad.optim import Optimizer
-from scalargrad.train import accuracy
+from scalargrad.train import TrainingStep, accuracy
 
 if TYPE_CHECKING:
     import torch
@@ -57,6 +60,7 @@ __all__ = [
     "Layer",
     "Module",
     "Neuron",
+    "TrainingStep",
     "accuracy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
