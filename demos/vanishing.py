@@ -127,8 +127,11 @@ def train(
     return traces
 
 
-# Okabe and Ito's vermillion and blue, and a marker each: told apart in any colour vision.
-STYLE = {"sigmoid": {"color": "#D55E00", "marker": "s"}, "relu": {"color": "#0072B2", "marker": "o"}}
+# Okabe and Ito's vermillion and blue, and a marker and a dash each: told apart in any colour vision, and in grey.
+STYLE = {
+    "sigmoid": {"color": "#D55E00", "marker": "s", "linestyle": "--"},
+    "relu": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
+}
 
 
 def draw(plt: Any, traces: dict[str, Trace]) -> Any:
@@ -139,7 +142,8 @@ def draw(plt: Any, traces: dict[str, Trace]) -> Any:
     for activation, trace in traces.items():
         profile.plot(layers, trace.grads[0], **STYLE[activation], markersize=7, lw=2, label=activation)
         steps = range(1, len(trace.losses) + 1)
-        losses.plot(steps, trace.losses, color=STYLE[activation]["color"], lw=2, label=activation)
+        line = {key: STYLE[activation][key] for key in ("color", "linestyle")}
+        losses.plot(steps, trace.losses, **line, lw=2, label=activation)
     profile.set_yscale("log")
     profile.set_xticks(list(layers))
     profile.set_xlabel("layer (1 = next to the input)")
