@@ -180,7 +180,7 @@ def train(
                     run.batch_losses.append(float(losses.mean()))
                 else:
                     batch_logits = [outputs(model, x) for x in images]  # (1) forward: a graph through the batch
-                    losses = [cross_entropy(z, y) for z, y in zip(batch_logits, labels)]
+                    losses = [cross_entropy(z, y) for z, y in zip(batch_logits, labels)]  # y: a class index
                     loss = scalargrad.sum(losses) / len(chunk)
                     optimizer.zero_grad()  # (2) zero the gradients
                     loss.backward()  # (3) backward: d(loss)/d(node) for every node, into .grad
