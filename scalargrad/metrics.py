@@ -26,6 +26,9 @@ def accuracy(outputs: Sequence[Value | float | Sequence[Value | float]], labels:
     * a list of class scores (logits or probabilities): it predicts the class
       of the largest score, and the label is that class's index.
 
+    The outputs may be a NumPy array, as a batched replay gives them
+    (``tape.values(score)``).
+
     A NaN predicts nothing, so it is always wrong: a NaN score, or a list with
     a NaN anywhere in it. Otherwise a diverged model, all NaN, would score 50%
     on a binary task (``nan > 0`` is False, which "predicts" every negative)
@@ -33,7 +36,7 @@ def accuracy(outputs: Sequence[Value | float | Sequence[Value | float]], labels:
     """
     if len(outputs) != len(labels):
         raise ValueError(f"accuracy(): outputs and labels differ in length: {len(outputs)} and {len(labels)}")
-    if not outputs:
+    if len(outputs) == 0:  # not `not outputs`: a NumPy array of scores (a batched replay's) has no truth value
         raise ValueError("accuracy(): no outputs")
     right = 0
     for i, (out, label) in enumerate(zip(outputs, labels)):

@@ -28,6 +28,10 @@ once by `input_leaves` and refilled by `load_rows` before each step::
 
 Both modes compute the same floats: after every step the parameters are
 bit-for-bit what eager training gives (the tests hold the helper to that).
+
+With NumPy there is a third way, often the fastest: ``TrainingStep(build_loss,
+optimizer, batch=[x, y])`` records the graph of *one* example and replays it
+over a whole batch at each call ``step([xs, ys])`` (see `TrainingStep`).
 Compile only what replays faithfully (see `scalargrad.compile` and
 docs/compile.md): neither the graph's shape nor its folded constants may depend
 on the numbers. ``check_every=N`` rebuilds the graph every N steps and raises
@@ -104,7 +108,37 @@ class TrainingStep:
     column of numbers per batch leaf, replays the example's graph over all of
     them, and backpropagates the mean loss, which it returns. `outputs` are
     then NumPy arrays, one value per example, of whatever ``build_loss``
-    returned beside the loss (a Value or a list of them).
+    returned beside the loss (a Value or a list of them, nodes of the loss's
+    graph). The columns may
+    differ in length from call to call: a last, smaller batch is fine.
+
+    Here the line ``y = 2x + 1`` is learned from four points. ``x`` and ``y``
+    hold one example; each call fills them with a column of four numbers:
+
+    >>> from scalargrad import Value
+    >>> from scalargrad.optim import SGD
+    >>> w, b = Value(0.0, "w"), Value(0.0, "b")  # the parameters
+    >>> x, y = Value(0.0, "x"), Value(0.0, "y")  # one example: its input and its target
+    >>> def build_loss():
+    ...     prediction = w * x + b
+    ...     return (prediction - y) ** 2, prediction  # one example's loss, and what to keep
+    >>> step = TrainingStep(build_loss, SGD([w, b], lr=0.1), batch=[x, y])
+    >>> xs, ys = [0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0]
+    >>> step([xs, ys])  # the mean of the squared errors 1, 9, 25 and 49
+    21.0
+    >>> w.grad, b.grad  # the mean of 2 (wx + b - y) x, and of 2 (wx + b - y), at w = b = 0
+    (-17.0, -8.0)
+    >>> for _ in range(300):
+    ...     loss = step([xs, ys])
+    >>> round(w.data, 6), round(b.data, 6)
+    (2.0, 1.0)
+    >>> step.outputs.round(6).tolist()  # the predictions of the last step, one per example
+    [1.0, 3.0, 5.0, 7.0]
+
+    Each call is the four steps ``losses = tape.forward(columns)``,
+    ``optimizer.zero_grad()``, ``tape.backward()``, ``optimizer.step()`` on
+    the tape that ``scalargrad.compile(loss, batch=...)`` recorded from the
+    first build (kept as `tape`). The demos write that loop out, to show it.
     """
 
     def __init__(
@@ -204,7 +238,7 @@ class TrainingStep:
         return loss, outputs
 
     def __repr__(self) -> str:
-        mode = "compiled" if self.compiled else "eager"
+        mode = "batched" if self.batch is not None else "compiled" if self.compiled else "eager"
         return f"<TrainingStep {mode}, {self.steps} steps, {type(self.optimizer).__name__}>"
 
 
