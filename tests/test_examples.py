@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import doctest
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -53,3 +54,21 @@ def test_the_course_checker_says_right_wrong_and_missing(capsys: pytest.CaptureF
     ]
     with pytest.raises(ValueError, match="checker"):
         examples.checker("de")
+
+
+def test_the_japanese_readme_mirrors_the_readme() -> None:
+    """README.ja.md: the same sections, commands and links as README.md, and no sentence broken across lines."""
+    root = Path(__file__).resolve().parent.parent
+    english = (root / "README.md").read_text(encoding="utf-8")
+    japanese = (root / "README.ja.md").read_text(encoding="utf-8")
+
+    def commands(text: str) -> list[str]:
+        """The shell blocks, their comments aside (those are in the page's language)."""
+        shell = [block for i, block in enumerate(text.split("```")) if i % 2 == 1 and block.startswith("bash")]
+        return [re.sub(r"\s+#.*", "", block) for block in shell]
+
+    assert commands(english) == commands(japanese)
+    assert english.count("\n## ") == japanese.count("\n## ")
+    assert set(re.findall(r"\]\((docs/[^)]+)\)", english)) == set(re.findall(r"\]\((docs/[^)]+)\)", japanese))
+    prose = re.sub(r"```.*?```", "", japanese, flags=re.S)
+    assert not re.search(r"[\u3001-\u30ff\u4e00-\u9fff）。]\n[\u3001-\u30ff\u4e00-\u9fff（]", prose)
