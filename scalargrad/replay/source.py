@@ -26,34 +26,11 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from scalargrad.engine.accumulate import Arithmetic, backpropagate
+from scalargrad.engine.rules import NUMBER_FUNCTIONS
 from scalargrad.replay.recording import Recording
 
-#: The functions generated code calls: every number function a rule may use.
-FUNCTIONS = (
-    "abs",
-    "at_least",
-    "at_most",
-    "cos",
-    "dot",
-    "equal",
-    "exp",
-    "is_finite",
-    "is_infinite",
-    "is_zero",
-    "largest",
-    "log",
-    "negative",
-    "positive",
-    "pow",
-    "power",
-    "sigmoid",
-    "sin",
-    "softplus",
-    "sqrt",
-    "tanh",
-    "where",
-    "xlogy",
-)
+#: The functions generated code calls: a rule's number functions, but for ``total``, which is Python's ``sum``.
+FUNCTIONS = tuple(name for name in NUMBER_FUNCTIONS if name != "total")
 
 
 def literal(x: object) -> str:
