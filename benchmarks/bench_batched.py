@@ -119,12 +119,12 @@ def main() -> None:
         b = median_ms(batched.step, args.repeats)
         e = median_ms(eager(n, 16), max(3, args.repeats // 5)) if n <= 1_000 else math.nan
         print(f"  {n:>6} points {'':<23} {b:>10.2f} {b * 1e3 / n:>14.1f} {e:>10.1f} {e / b:>14.1f}x")
-    print("\nhidden width, 100 points                batched ms   ops per point   eager ms   eager/batched")
+    print("\nhidden width, 100 points           ops per example   batched ms   eager ms   eager/batched")
     for width in (8, 16, 32, 64):
         batched = Batched(100, width)
         b = median_ms(batched.step, args.repeats)
         e = median_ms(eager(100, width), max(3, args.repeats // 5))
-        print(f"  {width:>6} wide {len(batched.tape):>37} {b:>10.2f} {e:>14.1f} {e / b:>14.1f}x")
+        print(f"  {width:>6} wide {len(batched.tape):>32} {b:>12.2f} {e:>10.1f} {e / b:>14.1f}x")
     batched = Batched(100, 16)
     for _ in range(args.repeats):
         batched.step()

@@ -47,16 +47,21 @@ def compiled_step(forward: Callable[..., Any], total: Callable[..., Any], **opti
     start = time.perf_counter()
     tape = compile_tape(loss, **options)
     seconds = time.perf_counter() - start
+    return sgd_step(tape.forward, tape.backward, params), seconds
+
+
+def sgd_step(forward: Callable[[], Any], backward: Callable[[], Any], params: list[Any]) -> Step:
+    """A training step from a replayed forward and backward: forward, zero the gradients, backward, update."""
 
     def step() -> None:
-        tape.forward()
+        forward()
         for p in params:
             p.grad = 0.0
-        tape.backward()
+        backward()
         for p in params:
             p.data -= LEARNING_RATE * p.grad
 
-    return step, seconds
+    return step
 
 
 def batched_step() -> tuple[Step, float]:
@@ -73,16 +78,7 @@ def batched_step() -> tuple[Step, float]:
     tape = compile_tape(loss, batch=[x0, x1, y])
     seconds = time.perf_counter() - start
     columns = [np.array([x[0] for x in xs]), np.array([x[1] for x in xs]), np.array(ys)]
-
-    def step() -> None:
-        tape.forward(columns)
-        for p in params:
-            p.grad = 0.0
-        tape.backward()
-        for p in params:
-            p.data -= LEARNING_RATE * p.grad
-
-    return step, seconds
+    return sgd_step(lambda: tape.forward(columns), tape.backward, params), seconds
 
 
 class PlainFloatMLP:

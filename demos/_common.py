@@ -1,4 +1,17 @@
-"""What every demo shares: its command line, a progress bar, matplotlib, and saving files safely."""
+"""What the demos share, so that each demo file can be about its lesson.
+
+Four small pieces, in the order a demo uses them:
+
+* **The command line**: `demo_parser` gives the options every demo takes
+  (``--seed``, ``--steps`` or ``--epochs``, ``--out``, ``-q``, ``--no-plot``,
+  ``--engine``), and a few argparse types reject a bad number before any work.
+* **The engine**: `choose_engine` picks how a demo trains, and `ModelOutputs`
+  runs a trained model on many inputs at once (test sets, decision grids).
+* **Progress**: `Progress`, a bar that names the epoch, and `Stopwatch`.
+* **Results**: `pyplot` (asked for before training, so a missing matplotlib
+  is reported at once), and `save_json`, `save_model`, `save_figure`,
+  `save_diagram`, each writing one file atomically and returning its path.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +23,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType, TracebackType
-from typing import Any
+from typing import Any, Literal
 
+import scalargrad
 from scalargrad import Value
 from scalargrad.cli import Parser
 from scalargrad.files import atomic_write, make_folder
@@ -19,10 +33,25 @@ from scalargrad.nn import MLP
 
 #: The extra that installs what the demos draw and load with.
 INSTALL_HINT = "pip install 'scalargrad[demos]'"
+#: The extra that installs NumPy, which batched replay runs on.
+FAST_HINT = "pip install 'scalargrad[fast]'"
+
+#: How a demo trains: one example's graph replayed over the batch (NumPy), or a graph per example.
+Engine = Literal["batched", "eager"]
+ENGINES: tuple[Engine, ...] = ("batched", "eager")
 
 
 class MissingExtraError(RuntimeError):
     """An optional package a demo needs is not installed; the message says how to get it."""
+
+
+def run_main(name: str, body: Callable[[], int]) -> int:
+    """Run a demo's ``body``, turning a missing optional package into a one-line message and exit code 1."""
+    try:
+        return body()
+    except MissingExtraError as error:
+        print(f"{name}: {error}", file=sys.stderr)
+        return 1
 
 
 # ---------------------------------------------------------------------------
@@ -30,9 +59,64 @@ class MissingExtraError(RuntimeError):
 # ---------------------------------------------------------------------------
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number of at least 1, so a typo fails before training starts."""
-    return at_least(1)(text)
+def demo_parser(
+    name: str,
+    description: str,
+    *,
+    prog: str | None = None,
+    steps: int | None = None,
+    epochs: int | None = None,
+    seed: int | None = 0,
+    engines: bool = True,
+) -> argparse.ArgumentParser:
+    """The options every demo takes; the demo adds its own to what this returns.
+
+    ``--out DIR`` always, ``--no-plot`` always; ``--seed`` unless ``seed`` is
+    None; ``--steps`` or ``--epochs`` with their defaults; a training demo
+    (one with steps or epochs) also gets ``-q/--quiet`` and, if ``engines``,
+    ``--engine``. ``prog`` names the command in ``--help``: ``scalargrad demo
+    NAME`` when the demo runner calls it.
+    """
+    # scalargrad's own parser: a bad option is one line on stderr and exit status 2, as for every command.
+    parser = Parser(prog=prog or f"python -m demos.{name}", description=description)
+    if seed is not None:
+        parser.add_argument(
+            "--seed", type=int, default=seed, help=f"seed for the data and the initial weights (default: {seed})"
+        )
+    if steps is not None:
+        parser.add_argument("--steps", type=positive_int, default=steps, help=f"training steps (default: {steps})")
+    if epochs is not None:
+        parser.add_argument(
+            "--epochs", type=positive_int, default=epochs, help=f"passes over the training set (default: {epochs})"
+        )
+    parser.add_argument(
+        # A string default goes through `output_folder` too, so the default folder is also made before any work.
+        "--out",
+        type=output_folder,
+        default=f"out/{name}",
+        help=f"folder for the results (default: ./out/{name})",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="no picture (then matplotlib is not needed)")
+    if steps is not None or epochs is not None:
+        parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+        if engines:
+            parser.add_argument(
+                "--engine",
+                choices=ENGINES,
+                default=None,
+                help="batched: record one example's graph and replay it over the whole batch with NumPy; "
+                "eager: build every example's graph and call loss.backward(), as micrograd does "
+                "(default: batched when NumPy is installed, else eager)",
+            )
+    return parser
+
+
+def output_folder(text: str) -> Path:
+    """``--out DIR``, made now, so that a bad folder fails before training rather than after it."""
+    try:
+        return make_folder(text)  # the same helper as the command line's -o, so both make missing folders
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"cannot use {text!r} as the output folder: {error.strerror}") from None
 
 
 def at_least(low: int) -> Callable[[str], int]:
@@ -50,12 +134,8 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
-def positive_float(text: str) -> float:
-    """An argparse type: a finite number above 0 (a learning rate, a price)."""
-    value = non_negative_float(text)
-    if value == 0.0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+#: An argparse type: a whole number of at least 1, so a typo fails before training starts.
+positive_int = at_least(1)
 
 
 def non_negative_float(text: str) -> float:
@@ -69,149 +149,70 @@ def non_negative_float(text: str) -> float:
     return value
 
 
-def demo_parser(
-    name: str,
-    description: str,
-    *,
-    prog: str | None = None,
-    steps: int | None = None,
-    epochs: int | None = None,
-    seed: int | None = 0,
-    plots: bool = True,
-) -> argparse.ArgumentParser:
-    """The options every demo takes: ``--seed``, ``--steps`` or ``--epochs``, ``--out DIR``, ``--no-plot``.
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0 (a learning rate, a price)."""
+    value = non_negative_float(text)
+    if value == 0.0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
 
-    ``prog`` names the command in ``--help`` (``scalargrad demo NAME`` when run
-    by the demo runner); ``seed`` is the default seed (None: no ``--seed``);
-    a training demo also gets ``--quiet``. A demo adds its own options to what
-    this returns.
+
+# ---------------------------------------------------------------------------
+# The engine.
+# ---------------------------------------------------------------------------
+
+
+def choose_engine(requested: Engine | None) -> Engine:
+    """``--engine`` as asked, or by default batched when NumPy is installed and eager when it is not.
+
+    Asking for ``batched`` without NumPy is reported before any work, with the install command.
     """
-    # scalargrad's own parser: a bad option is one line on stderr and exit status 2, as for every command.
-    parser = Parser(prog=prog or f"python -m demos.{name}", description=description)
-    if seed is not None:
-        parser.add_argument(
-            "--seed", type=int, default=seed, help=f"seed for the data and the initial weights (default: {seed})"
-        )
-    if steps is not None:
-        parser.add_argument("--steps", type=positive_int, default=steps, help=f"training steps (default: {steps})")
-    if epochs is not None:
-        parser.add_argument(
-            "--epochs", type=positive_int, default=epochs, help=f"passes over the training set (default: {epochs})"
-        )
-    parser.add_argument(
-        "--out",
-        type=output_folder,
-        default=Path("out") / name,
-        help=f"directory for the results (default: ./out/{name})",
-    )
-    if plots:
-        parser.add_argument("--no-plot", action="store_true", help="skip the picture (then matplotlib is not needed)")
-    if steps is not None or epochs is not None:
-        parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    return parser
-
-
-def add_compile_option(parser: argparse.ArgumentParser) -> None:
-    """``--compile/--no-compile``: replay a recorded graph each step (`scalargrad.train.TrainingStep`) or rebuild it.
-
-    Both compute the same floats; replay is the faster, so it is the default.
-    """
-    parser.add_argument(
-        "--compile",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="record the graph once and replay it every step; --no-compile rebuilds it every step, "
-        "slower, same numbers (default: --compile)",
-    )
-
-
-def output_folder(text: str) -> Path:
-    """``--out DIR``, made now, so that a bad folder fails before training rather than after it."""
     try:
-        path = make_folder(text)  # the same helper as the command line's -o, so both make missing folders
-    except OSError as error:
-        raise argparse.ArgumentTypeError(f"cannot use {text!r} as the output folder: {error.strerror}") from None
-    return path
+        import numpy  # noqa: F401  (only asked whether it is there)
+    except ImportError:
+        if requested == "batched":
+            raise MissingExtraError(
+                f"the batched engine replays with NumPy, which is not installed: {FAST_HINT} (or pass --engine eager)"
+            ) from None
+        return "eager"
+    return requested or "batched"
 
 
-def run_main(name: str, body: Callable[[], int]) -> int:
-    """Run a demo's ``body``, turning a missing optional package into a message and exit code 1."""
-    try:
-        return body()
-    except MissingExtraError as error:
-        print(f"{name}: {error}", file=sys.stderr)
-        return 1
+class ModelOutputs:
+    """A trained model's outputs on many inputs: ``ModelOutputs(model, engine)(rows)``, one list per row.
 
-
-# ---------------------------------------------------------------------------
-# Progress.
-# ---------------------------------------------------------------------------
-
-
-def _format_metric(name: str, value: float) -> str:
-    return f"{value:.1%}" if name.endswith("acc") else f"{value:.4g}"
-
-
-class Progress:
-    """A progress bar over ``total`` steps showing the latest loss and accuracy.
-
-    It uses tqdm when installed (the ``demos`` extra) and otherwise prints a
-    plain line about every tenth of the way, so a demo shows it is alive either
-    way. Metrics whose name ends in ``acc`` are shown as percentages.
+    Evaluating is training's step 1 alone, so it goes the way training went.
+    ``batched`` records the graph of one input once, its ``nin`` inputs in
+    leaves, and replays it over all the rows in one pass: a 250 x 250 grid
+    costs about as much as a few training steps. A tape records the graph
+    under one Value, so the outputs are summed into one and each output's
+    values are read back with ``tape.values``. The tape reads the parameters'
+    current numbers at every call, so one recording serves a whole run.
+    ``eager`` builds each row's graph under ``no_grad()``, which keeps no
+    parents: the numbers without the graph.
     """
 
-    def __init__(self, total: int, desc: str, *, unit: str = "step", enabled: bool = True) -> None:
-        self.total = total
-        self.desc = desc
-        self.done = 0
-        self.enabled = enabled
-        self._every = max(1, math.ceil(total / 10))
-        self._bar: Any = None
-        if not enabled:
-            return
-        try:
-            from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
-        except ImportError:
-            return
-        self._bar = tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True)
+    def __init__(self, model: MLP, engine: Engine) -> None:
+        self.model = model
+        self.engine = engine
+        if engine == "batched":
+            self._inputs = [Value(0.0, f"x{i}") for i in range(model.nin)]
+            self._outputs = outputs(model, self._inputs)
+            self._tape = scalargrad.compile(scalargrad.sum(self._outputs), batch=self._inputs)
 
-    def update(self, n: int = 1, **metrics: float) -> None:
-        """Advance by ``n`` steps and show ``metrics`` (e.g. ``loss=0.3, acc=0.9``)."""
-        self.done += n
-        shown = {key: _format_metric(key, value) for key, value in metrics.items()}
-        if self._bar is not None:
-            self._bar.set_postfix(shown, refresh=False)
-            self._bar.update(n)
-        elif self.enabled and (self.done % self._every == 0 or self.done >= self.total):
-            fields = "  ".join(f"{key} {text}" for key, text in shown.items())
-            print(f"{self.desc}: {self.done}/{self.total}  {fields}".rstrip(), flush=True)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
-
-    def __enter__(self) -> Progress:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
-        self.close()
+    def __call__(self, rows: Sequence[Sequence[float]]) -> list[list[float]]:
+        if self.engine == "eager":
+            with scalargrad.no_grad():
+                return [[v.data for v in outputs(self.model, row)] for row in rows]
+        self._tape.forward(list(zip(*rows)))  # a column per input leaf
+        columns = [self._tape.values(v) for v in self._outputs]
+        return [list(row) for row in zip(*(column.tolist() for column in columns))]
 
 
-class Stopwatch:
-    """Wall-clock seconds since creation; demos print theirs when they finish."""
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.start
-
-
-# ---------------------------------------------------------------------------
-# Model outputs.
-# ---------------------------------------------------------------------------
+def outputs(model: MLP, x: Sequence[float | Value]) -> list[Value]:
+    """A network's outputs as a list, whether its last layer has one unit (a score) or several (class scores)."""
+    out = model(x)
+    return [out] if isinstance(out, Value) else out
 
 
 def output(model: MLP, x: Sequence[float | Value]) -> Value:
@@ -222,16 +223,76 @@ def output(model: MLP, x: Sequence[float | Value]) -> Value:
     return out
 
 
-def outputs(model: MLP, x: Sequence[float | Value]) -> list[Value]:
-    """The outputs of a network whose last layer has several units (class scores)."""
-    out = model(x)
-    if isinstance(out, Value):
-        raise TypeError(f"{model!r} has one output; expected several")
-    return out
+# ---------------------------------------------------------------------------
+# Progress.
+# ---------------------------------------------------------------------------
+
+
+class Progress:
+    """A progress bar over ``total`` steps showing the latest metrics; `describe` renames it ("epoch 3/10").
+
+    It uses tqdm when installed (the ``demos`` extra) and otherwise prints a
+    plain line about every tenth of the way, so a demo shows it is alive either
+    way. Metrics whose name ends in ``acc`` are shown as percentages.
+    """
+
+    def __init__(self, total: int, desc: str, *, unit: str = "step", enabled: bool = True) -> None:
+        self.total, self.desc, self.enabled = total, desc, enabled
+        self.done = 0
+        self.metrics: dict[str, float] = {}
+        self._every = max(1, math.ceil(total / 10))
+        self._bar: Any = None
+        if enabled:
+            try:
+                from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
+            except ImportError:
+                pass
+            else:
+                self._bar = tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True)
+
+    def describe(self, desc: str) -> None:
+        """Say where the run is, in the bar's description (``digits epoch 3/10``)."""
+        self.desc = desc
+        if self._bar is not None:
+            self._bar.set_description_str(desc, refresh=False)
+
+    def update(self, n: int = 1, **metrics: float) -> None:
+        """Advance by ``n`` steps and show ``metrics`` (e.g. ``loss=0.3, acc=0.9``) with the others shown so far.
+
+        ``update(0, test_acc=0.9)`` shows a new number without taking a step.
+        """
+        self.done += n
+        self.metrics.update(metrics)
+        shown = {key: f"{value:.1%}" if key.endswith("acc") else f"{value:.4g}" for key, value in self.metrics.items()}
+        if self._bar is not None:
+            self._bar.set_postfix(shown, refresh=False)
+            self._bar.update(n)
+        elif self.enabled and n and (self.done % self._every == 0 or self.done >= self.total):
+            fields = "  ".join(f"{key} {text}" for key, text in shown.items())
+            print(f"{self.desc}: {self.done}/{self.total}  {fields}".rstrip(), flush=True)
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+class Stopwatch:
+    """Wall-clock seconds since creation; the demos time their training with one."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.start
 
 
 # ---------------------------------------------------------------------------
-# Pictures and files.
+# Results: a picture, the model, the numbers.
 # ---------------------------------------------------------------------------
 
 
@@ -251,40 +312,44 @@ def pyplot(demo: str) -> ModuleType:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # Sizes for a slide: a picture shown at page width still reads from the back of the room.
+    plt.rcParams.update({"font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "legend.fontsize": 11})
     return plt
 
 
-def write_atomically(path: Path, write: Callable[[Path], object]) -> Path:
-    """Have ``write(temporary)`` write a file that then replaces ``path`` in one step (making its folder)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return atomic_write(path, write)
-
-
-def save_figure(figure: Any, path: Path, *, dpi: int = 100) -> Path:
-    """Save a matplotlib figure atomically, in the format the file name's suffix names."""
-    return write_atomically(
-        path, lambda temp: figure.savefig(temp, format=path.suffix.lstrip("."), dpi=dpi, bbox_inches="tight")
-    )
-
-
 def save_json(data: object, path: Path) -> Path:
-    """Write ``data`` as indented JSON, atomically."""
+    """Write ``data`` as indented JSON, atomically (a temporary file renamed over ``path``)."""
     text = json.dumps(data, indent=2) + "\n"
-    return write_atomically(path, lambda temp: Path(temp).write_text(text, encoding="utf-8"))
+    return atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def save_model(model: MLP, path: Path) -> Path:
+    """Save the trained weights and architecture as JSON (`Module.save`, itself atomic)."""
+    model.save(path)
+    return path
+
+
+def save_figure(plt: ModuleType, figure: Any, path: Path, *, dpi: int = 100) -> Path:
+    """Save a matplotlib figure atomically, in the format its file name's suffix names, and close it."""
+    try:
+        return atomic_write(
+            path, lambda temporary: figure.savefig(temporary, format=path.suffix[1:], dpi=dpi, bbox_inches="tight")
+        )
+    finally:
+        plt.close(figure)
 
 
 def save_diagram(root: Value, path: Path, **options: Any) -> Path | None:
     """Draw the graph under ``root`` with `scalargrad.viz` into ``path``, or say why not and return None.
 
-    ``options`` go to ``draw_dot``. Drawing needs Graphviz's ``dot`` or pygraphviz;
-    without either the demo carries on, as the diagram is a bonus.
+    ``options`` go to ``draw_dot``. Drawing needs Graphviz's ``dot`` or
+    pygraphviz; without either the demo carries on, as the diagram is a bonus.
     """
     try:
         from scalargrad import viz
     except ImportError as error:
         print(f"  (no diagram: scalargrad's diagrams need the graphviz package: {error})")
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         return viz.save(root, path, **options)
     except viz.GraphvizNotFound:
@@ -292,40 +357,8 @@ def save_diagram(root: Value, path: Path, **options: Any) -> Path | None:
         return None
 
 
-def report_files(paths: Sequence[Path]) -> None:
+def report_files(paths: Sequence[Path | None]) -> None:
+    """Say which files were written (a None is a picture that could not be drawn, already explained)."""
     for path in paths:
-        print(f"  wrote {path}")
-
-
-def save_outputs(
-    out: Path,
-    name: str,
-    *,
-    metrics: dict[str, Any],
-    model: Any = None,
-    plt: ModuleType | None = None,
-    draw: Callable[[], Any] | None = None,
-    diagram: Callable[[Path], Path | None] | None = None,
-) -> list[Path]:
-    """Write a demo's results into ``out`` and list them: ``metrics.json``, the model, the pictures.
-
-    The model goes to ``model.json`` through its own atomic ``save``. The
-    picture, ``<name>.png``, is drawn by ``draw()`` and a graph diagram by
-    ``diagram(out)``, both only when ``plt`` is given (None under ``--no-plot``).
-    """
-    written = [save_json(metrics, out / "metrics.json")]
-    if model is not None:
-        model.save(out / "model.json")
-        written.append(out / "model.json")
-    if plt is not None and draw is not None:
-        figure = draw()
-        try:
-            written.append(save_figure(figure, out / f"{name}.png"))
-        finally:
-            plt.close(figure)
-    if plt is not None and diagram is not None:
-        drawn = diagram(out)
-        if drawn is not None:
-            written.append(drawn)
-    report_files(written)
-    return written
+        if path is not None:
+            print(f"  wrote {path}")

@@ -11,7 +11,12 @@ in their hidden activation: sigmoid or ReLU. Their initial weights come from
 the same random draws, scaled as `scalargrad.nn.init_bound` suits each
 activation (He for ReLU, LeCun for sigmoid), so each starts as well as it can.
 Both train on 64 two-moons points with binary cross-entropy and the same plain
-SGD. The picture shows the mean gradient magnitude ``mean |dL/dw|`` of each
+SGD, each step the four steps of any training loop: (1) forward, the loss;
+(2) zero the gradients; (3) backward, which fills in the gradients this demo
+is about, read before (4) the optimizer's update. The ``eager`` engine builds
+each network's graph through all 64 points; the ``batched`` engine (the
+default when NumPy is installed) records the graph of one point's loss and
+replays it over all 64. The picture shows the mean gradient magnitude ``mean |dL/dw|`` of each
 layer's weights at initialisation and during training, and the two losses.
 
 Run ``python -m demos.vanishing`` (or ``scalargrad demo vanishing``).
@@ -24,20 +29,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import scalargrad
+from scalargrad import Value
 from scalargrad.losses import binary_cross_entropy_with_logits
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD
 
 from ._common import (
+    Engine,
     Progress,
     Stopwatch,
+    choose_engine,
     demo_parser,
     output,
     positive_float,
     positive_int,
     pyplot,
+    report_files,
     run_main,
-    save_outputs,
+    save_figure,
+    save_json,
+    save_model,
 )
 from ._data import make_moons
 
@@ -64,35 +76,74 @@ def layer_grad_means(model: MLP) -> list[float]:
 
 
 def train(
-    *, steps: int = 100, seed: int = 0, depth: int = 6, width: int = 12, n: int = 64, lr: float = 0.2, show: bool = True
+    *,
+    steps: int = 100,
+    seed: int = 0,
+    depth: int = 6,
+    width: int = 12,
+    n: int = 64,
+    lr: float = 0.2,
+    engine: Engine = "eager",
+    show: bool = True,
 ) -> dict[str, Trace]:
     """Train the sigmoid and the ReLU network side by side; ``traces[a].grads[0]`` is the picture at initialisation."""
+    # The data: n two-moons points, labelled 0 or 1 (binary cross-entropy's targets).
     xs, labels = make_moons(n, 0.1, random.Random(seed))
-    targets = [(y + 1) / 2 for y in labels]  # -1/+1 to 0/1, what cross-entropy wants
+    targets = [(y + 1) / 2 for y in labels]
+    # The models: the same deep MLP twice, from the same random draws, with sigmoid or ReLU hidden layers.
     traces = {a: Trace(a, MLP(2, [width] * depth + [1], activation=a, seed=seed)) for a in ACTIVATIONS}
     optimizers = {a: SGD(t.model.parameters(), lr=lr) for a, t in traces.items()}
+
+    if engine == "batched":
+        # For each network, the graph of ONE point's loss, recorded once; the point and its
+        # target are leaves that every replay fills with a column of the data.
+        x0, x1, t = Value(0.0, "x0"), Value(0.0, "x1"), Value(0.0, "t")
+        tapes = {
+            a: scalargrad.compile(
+                binary_cross_entropy_with_logits([output(trace.model, [x0, x1])], [t]), batch=[x0, x1, t]
+            )
+            for a, trace in traces.items()
+        }
+        columns = [[x[0] for x in xs], [x[1] for x in xs], targets]
+
     with Progress(steps, "vanishing", enabled=show) as progress:
         for _ in range(steps):
             for activation, trace in traces.items():
-                loss = binary_cross_entropy_with_logits([output(trace.model, x) for x in xs], targets)
-                optimizers[activation].zero_grad()
-                loss.backward()
-                trace.losses.append(loss.data)
-                trace.grads.append(layer_grad_means(trace.model))
-                optimizers[activation].step()
+                optimizer = optimizers[activation]
+                if engine == "batched":
+                    losses = tapes[activation].forward(columns)  # (1) forward: every point's loss, in one replay
+                    optimizer.zero_grad()  # (2) zero the gradients
+                    tapes[activation].backward()  # (3) backward: d(mean loss)/d(parameter) into every .grad
+                    trace.losses.append(float(losses.mean()))
+                else:
+                    logits = [output(trace.model, x) for x in xs]  # (1) forward: a graph through all the points
+                    loss = binary_cross_entropy_with_logits(logits, targets)
+                    optimizer.zero_grad()  # (2) zero the gradients
+                    loss.backward()  # (3) backward: d(loss)/d(node) for every node, into .grad
+                    trace.losses.append(loss.data)
+                trace.grads.append(layer_grad_means(trace.model))  # the lesson: how much gradient each layer got
+                optimizer.step()  # (4) update: every parameter takes a step down its gradient
             progress.update(sigmoid_loss=traces["sigmoid"].losses[-1], relu_loss=traces["relu"].losses[-1])
     return traces
 
 
+# Okabe and Ito's vermillion and blue, and a marker and a dash each: told apart in any colour vision, and in grey.
+STYLE = {
+    "sigmoid": {"color": "#D55E00", "marker": "s", "linestyle": "--"},
+    "relu": {"color": "#0072B2", "marker": "o", "linestyle": "-"},
+}
+
+
 def draw(plt: Any, traces: dict[str, Trace]) -> Any:
-    figure, axes = plt.subplots(2, 2, figsize=(11, 8))
-    colours = {"sigmoid": "#d62728", "relu": "#1f77b4"}
+    figure, axes = plt.subplots(2, 2, figsize=(12, 9), layout="constrained")
     profile, losses = axes[0]
     n_layers = len(traces["relu"].grads[0])
     layers = range(1, n_layers + 1)
     for activation, trace in traces.items():
-        profile.plot(layers, trace.grads[0], marker="o", color=colours[activation], label=activation)
-        losses.plot(range(1, len(trace.losses) + 1), trace.losses, color=colours[activation], label=activation)
+        profile.plot(layers, trace.grads[0], **STYLE[activation], markersize=7, lw=2, label=activation)
+        steps = range(1, len(trace.losses) + 1)
+        line = {key: STYLE[activation][key] for key in ("color", "linestyle")}
+        losses.plot(steps, trace.losses, **line, lw=2, label=activation)
     profile.set_yscale("log")
     profile.set_xticks(list(layers))
     profile.set_xlabel("layer (1 = next to the input)")
@@ -113,7 +164,9 @@ def draw(plt: Any, traces: dict[str, Trace]) -> Any:
             axis.plot(
                 range(1, len(history) + 1),
                 [g[layer] for g in history],
-                color=cmap(layer / max(1, n_layers - 1)),
+                # Dark to light from layer 1 to the last, stopping short of viridis's yellow, faint on white.
+                color=cmap(0.85 * layer / max(1, n_layers - 1)),
+                lw=1.8,
                 label=f"layer {layer + 1}",
             )
         axis.set_yscale("log")
@@ -122,7 +175,6 @@ def draw(plt: Any, traces: dict[str, Trace]) -> Any:
         axis.set_ylabel("mean |dL/dw|")
         axis.set_title(f"{activation}: gradient per layer during training")
     axes[1][1].legend(fontsize="small", ncol=2)
-    figure.tight_layout()
     return figure
 
 
@@ -137,6 +189,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     args = parser.parse_args(argv)
 
     def body() -> int:
+        engine = choose_engine(args.engine)
         plt = None if args.no_plot else pyplot("vanishing")
         clock = Stopwatch()
         traces = train(
@@ -146,6 +199,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             width=args.width,
             n=args.points,
             lr=args.lr,
+            engine=engine,
             show=not args.quiet,
         )
         seconds = clock.seconds
@@ -157,7 +211,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         print(f"  layer 1 gets {ratio:.0f}x less gradient with sigmoid than with ReLU")
         for activation, trace in traces.items():
             print(f"  {activation:>7}: loss {trace.losses[0]:.4f} -> {trace.losses[-1]:.4f}")
-        print(f"vanishing: {args.steps} steps for both networks in {seconds:.1f} s")
+        print(f"vanishing: {args.steps} steps for both networks, {seconds:.1f} s of training ({engine})")
         metrics = {
             "steps": args.steps,
             "seed": args.seed,
@@ -165,17 +219,18 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
             "width": args.width,
             "points": args.points,
             "lr": args.lr,
+            "engine": engine,
             "init_grads": {a: t.grads[0] for a, t in traces.items()},
             "grads": {a: t.grads for a, t in traces.items()},
             "loss": {a: t.losses for a, t in traces.items()},
             "first_layer_ratio_relu_over_sigmoid": ratio,
             "train_seconds": seconds,
         }
-        written = save_outputs(args.out, "vanishing", metrics=metrics, plt=plt, draw=lambda: draw(plt, traces))
-        for activation, trace in traces.items():
-            trace.model.save(args.out / f"model_{activation}.json")
-            written.append(args.out / f"model_{activation}.json")
-            print(f"  wrote {written[-1]}")
+        written = [save_json(metrics, args.out / "metrics.json")]
+        written += [save_model(t.model, args.out / f"model_{a}.json") for a, t in traces.items()]
+        if plt is not None:
+            written.append(save_figure(plt, draw(plt, traces), args.out / "vanishing.png"))
+        report_files(written)
         return 0
 
     return run_main("vanishing", body)

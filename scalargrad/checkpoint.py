@@ -12,7 +12,7 @@ A checkpoint is plain JSON (never pickle, so loading a file cannot run code)::
 The architecture is recorded so that loading weights into a model of another
 shape fails with a message naming both, instead of silently mismatching.
 
-Version 2 adds the optimizer, for resuming training (`scalargrad.nn.save_training`)::
+Version 2 adds the optimizer, for resuming training (`scalargrad.train.save_training`)::
 
       "version": 2,
       ...
@@ -88,7 +88,7 @@ def read_training_checkpoint(path: StrPath) -> tuple[dict[str, Any], dict[str, A
     if optimizer is None:
         raise ValueError(
             f"{os.fspath(path)}: the checkpoint holds a model but no optimizer state "
-            "(it was written by Module.save(); scalargrad.nn.save_training() writes both)"
+            "(it was written by Module.save(); scalargrad.train.save_training() writes both)"
         )
     return document["architecture"], document["parameters"], optimizer
 

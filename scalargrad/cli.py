@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import platform
 import shutil
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from scalargrad import __version__
+from scalargrad.console import say, stop_printing
 from scalargrad.engine import NodeNames, Value, backward_steps, consumers_first, forward_steps
 from scalargrad.expr import FUNCTIONS, ExpressionError, evaluate, parse_bindings
 from scalargrad.files import make_folder
@@ -110,27 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _stop_printing()
+        stop_printing()
     return status
-
-
-def say(text: str = "") -> None:
-    """Print a line; if the reader has gone (``| head -1``), stop printing and let the work go on."""
-    try:
-        print(text)
-    except BrokenPipeError:
-        _stop_printing()
-
-
-def _stop_printing() -> None:
-    """Send the rest of stdout to the null device, so neither this run nor Python's exit hits the closed pipe."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (a test's capture): nothing to redirect
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
 
 
 def refuse(args: argparse.Namespace, message: str) -> int:

@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
 
+from scalargrad.console import reader_may_leave
+
 #: The name the demos are imported under, in a wheel and in a checkout alike.
 PACKAGE = "scalargrad._demos"
 
@@ -87,7 +89,8 @@ def run(name: str, argv: Sequence[str] = ()) -> int:
         return 2
     module = importlib.import_module(f"{PACKAGE}.{name}")
     try:
-        return int(module.main(list(argv), prog=f"scalargrad demo {name}"))
+        with reader_may_leave():  # `scalargrad demo moons | head -1` still trains and saves
+            return int(module.main(list(argv), prog=f"scalargrad demo {name}"))
     except SystemExit as stop:
         return _exit_code(stop.code)
 

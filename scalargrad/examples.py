@@ -14,6 +14,9 @@ returns its output, not yet backpropagated::
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
+
 from scalargrad.engine import Value, consumers_first
 
 
@@ -84,3 +87,37 @@ def apple_orange_shopping() -> Value:
 def nodes_by_label(root: Value) -> dict[str, Value]:
     """Every labelled node under ``root`` by its label (the last one wins if two share a label)."""
     return {node.label: node for node in consumers_first(root) if node.label}
+
+
+_VERDICTS = {
+    "en": ("Correct!", "Not yet: {got} is not the answer.", "Write your answer in place of ..."),
+    "ja": ("正解です!", "もう一度: {got} ではありません。", "... のところに答えを書いてください。"),
+}
+
+
+def checker(lang: str = "en") -> Callable[..., None]:
+    """The course's answer checker in ``lang`` ("en" or "ja"): ``check(answer, expected, tolerance=1e-9)``.
+
+    It prints whether ``answer`` (a number, a Value, or a list of them) equals
+    ``expected`` within the tolerance, or, for an answer still ``...``, how to give one.
+    """
+    if lang not in _VERDICTS:
+        raise ValueError(f"checker(lang={lang!r}): choose 'en' or 'ja'")
+    right, wrong, missing = _VERDICTS[lang]
+
+    def check(answer: object, expected: float | Sequence[float], tolerance: float = 1e-9) -> None:
+        if answer is ...:
+            print(missing)
+            return
+        if isinstance(expected, list | tuple):
+            got, want = (list(answer) if isinstance(answer, list | tuple) else [answer]), list(expected)
+        else:
+            got, want = [answer], [expected]
+        numbers = [x.data if isinstance(x, Value) else x for x in got]
+        ok = len(numbers) == len(want) and all(
+            isinstance(g, int | float) and math.isclose(g, w, rel_tol=tolerance, abs_tol=tolerance)
+            for g, w in zip(numbers, want)
+        )
+        print(right if ok else wrong.format(got=answer))
+
+    return check

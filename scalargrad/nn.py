@@ -14,12 +14,11 @@ micrograd's ``nn.py``, so its demo runs unchanged, with these additions:
   ``layer1.neuron3.w0`` is weight 0 of neuron 3 in the first layer. Layers
   count from 1, as the lecture notes count layers with the input as layer 0;
   neurons and weights count from 0, as the Python lists ``mlp.layers[0].neurons[3].w[0]``.
-* A `Module` saves and loads its weights as JSON (`Module.save`, `Module.load`),
-  and `save_training` / `load_training` save and restore a model together with
-  its optimizer, so that an interrupted training run resumes exactly.
+* A `Module` saves and loads its weights as JSON (`Module.save`, `Module.load`);
+  `scalargrad.train.save_training` saves a model together with its optimizer.
 
-The loss functions of `scalargrad.losses` and `scalargrad.train.accuracy` are
-importable from here too.
+The loss functions of `scalargrad.losses` and `scalargrad.metrics.accuracy` are
+importable from here too; nothing here depends on replay or optimizers.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self, cast
 
-from scalargrad.checkpoint import read_checkpoint, read_training_checkpoint, write_checkpoint
+from scalargrad.checkpoint import read_checkpoint, write_checkpoint
 from scalargrad.engine import Value, dot
 from scalargrad.files import StrPath
 from scalargrad.losses import (
@@ -46,8 +45,7 @@ from scalargrad.losses import (
     softplus,
 )
 from scalargrad.marks import marked
-from scalargrad.optim import Optimizer
-from scalargrad.train import accuracy
+from scalargrad.metrics import accuracy
 
 if TYPE_CHECKING:
     import torch
@@ -63,10 +61,8 @@ __all__ = [
     "hinge_loss",
     "init_bound",
     "l2_penalty",
-    "load_training",
     "log_softmax",
     "mse_loss",
-    "save_training",
     "softmax",
     "softplus",
 ]
@@ -137,8 +133,8 @@ class Module:
         missing = [name for name, _ in named if name not in state]
         unexpected = [str(key) for key in state if key not in own]
         if missing or unexpected:
-            parts = [f"missing {_some(missing)}"] if missing else []
-            parts += [f"unexpected {_some(unexpected)}"] if unexpected else []
+            parts = [f"missing {some_names(missing)}"] if missing else []
+            parts += [f"unexpected {some_names(unexpected)}"] if unexpected else []
             raise ValueError(f"{who}: parameter names do not match this {self!r}: " + "; ".join(parts))
         values = []
         for name, _ in named:
@@ -159,7 +155,7 @@ class Module:
         An existing file at ``path`` is replaced only once the new one is
         completely written (see `scalargrad.files.atomic_write`).
         """
-        write_checkpoint(path, self.architecture(), _finite_state(self, f"{type(self).__name__}.save()"))
+        write_checkpoint(path, self.architecture(), finite_weights(self, f"{type(self).__name__}.save()"))
 
     def load(self, path: StrPath) -> None:
         """Put the weights saved at ``path`` into this model.
@@ -169,113 +165,11 @@ class Module:
         model's weights are then left as they were.
         """
         architecture, parameters = read_checkpoint(path)
-        _check_architecture(path, architecture, self)
+        check_architecture(path, architecture, self)
         try:
             self.load_state_dict(parameters)
         except ValueError as error:
             raise ValueError(f"{path}: {error}") from None
-
-
-# ---------------------------------------------------------------------------
-# Saving a training run: the model and its optimizer in one file.
-# ---------------------------------------------------------------------------
-
-
-def save_training(path: StrPath, model: Module, optimizer: Optimizer) -> None:
-    """Write ``model``'s architecture and weights and ``optimizer``'s state to ``path``, atomically, as JSON.
-
-    The weights alone do not let training resume where it stopped: Adam's
-    running averages and step count (and SGD's momentum) would start again
-    from zero, and the run would take a different path. With this file,
-    `load_training` into a fresh model and optimizer, then training on,
-    gives bit for bit the numbers of a run that was never interrupted.
-
-    The optimizer must update parameters of ``model`` (all of them or some):
-    the file names them, so that loading can check the new optimizer updates
-    the same ones in the same order. Raises ValueError, before touching the
-    file, for a non-finite weight or optimizer number, which JSON cannot hold.
-    The file is a version 2 checkpoint (`scalargrad.checkpoint`), which
-    ``Module.load`` also reads, for the weights only.
-    """
-    who = "save_training()"
-    _check_pair(model, optimizer, who)
-    names = _optimizer_names(model, optimizer, who)
-    weights = _finite_state(model, who)
-    state = optimizer.state_dict()
-    for buffer, values in state["buffers"].items():
-        for name, v in zip(names, values):
-            if not math.isfinite(v):
-                raise ValueError(
-                    f"{who}: the optimizer's {buffer!r} for parameter {name!r} is {v}, which JSON cannot hold"
-                )
-    write_checkpoint(path, model.architecture(), weights, {"parameters": names, **state})
-
-
-def load_training(path: StrPath, model: Module, optimizer: Optimizer) -> None:
-    """Restore ``model``'s weights and ``optimizer``'s state from a file `save_training` wrote, all or nothing.
-
-    Build the model and the optimizer as for the original run (same
-    architecture, same optimizer class, over the same parameters, with the same
-    ``schedule`` if any, which is code and not saved), then load: the step
-    count, ``lr``, hyperparameters and buffers are restored, so the next
-    ``step()`` is the one the interrupted run would have taken.
-
-    Raises ValueError naming the file and the problem: not a checkpoint, no
-    optimizer in it (a ``Module.save`` file), another architecture, another
-    optimizer class, other parameters, or a bad number anywhere. Everything is
-    checked before anything changes, so on any error both ``model`` and
-    ``optimizer`` are left exactly as they were.
-    """
-    who = "load_training()"
-    _check_pair(model, optimizer, who)
-    architecture, parameters, saved = read_training_checkpoint(path)
-    _check_architecture(path, architecture, model)
-    name = os.fspath(path)
-    if saved["class"] != type(optimizer).__name__:
-        raise ValueError(
-            f"{name}: the checkpoint holds the state of a {saved['class']} optimizer, "
-            f"but this optimizer is {type(optimizer).__name__}"
-        )
-    names = _optimizer_names(model, optimizer, who)
-    if saved["parameters"] != names:
-        raise ValueError(
-            f"{name}: the saved optimizer updated {_some(saved['parameters'])}, "
-            f"but this optimizer updates {_some(names)}"
-        )
-    state = {key: value for key, value in saved.items() if key != "parameters"}
-    try:
-        checked = optimizer._check_state(state)  # checked in full, nothing changed yet
-        model.load_state_dict(parameters)  # checks everything, then sets every weight
-    except ValueError as error:
-        raise ValueError(f"{name}: {error}") from None
-    optimizer._apply_state(checked)  # cannot fail, so the pair is never half loaded
-
-
-def _check_pair(model: object, optimizer: object, who: str) -> None:
-    if not isinstance(model, Module):
-        raise TypeError(f"{who}: model must be a Module, got {type(model).__name__}")
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{who}: optimizer must be an Optimizer (SGD, Adam), got {type(optimizer).__name__}")
-
-
-def _optimizer_names(model: Module, optimizer: Optimizer, who: str) -> list[str]:
-    """The model's name for each parameter the optimizer updates, in the optimizer's order."""
-    by_id = {id(p): name for name, p in model.named_parameters()}
-    names = []
-    for i, p in enumerate(optimizer.params):
-        if id(p) not in by_id:
-            raise ValueError(f"{who}: the optimizer's parameter {i} ({p!r}) is not a parameter of {model!r}")
-        names.append(by_id[id(p)])
-    return names
-
-
-def _finite_state(model: Module, who: str) -> dict[str, float]:
-    """``model.state_dict()``, or ValueError naming the first weight JSON cannot hold."""
-    state = model.state_dict()
-    for name, v in state.items():
-        if not math.isfinite(v):
-            raise ValueError(f"{who}: parameter {name!r} is {v}, which JSON cannot hold")
-    return state
 
 
 class Neuron(Module):
@@ -582,13 +476,22 @@ def _make_rng(seed: int | None, rng: random.Random | None, who: str) -> random.R
     return random.Random(random.getrandbits(64))
 
 
-def _some(names: list[str], limit: int = 5) -> str:
+def finite_weights(model: Module, who: str) -> dict[str, float]:
+    """``model.state_dict()``, or ValueError naming the first weight JSON cannot hold."""
+    state = model.state_dict()
+    for name, v in state.items():
+        if not math.isfinite(v):
+            raise ValueError(f"{who}: parameter {name!r} is {v}, which JSON cannot hold")
+    return state
+
+
+def some_names(names: list[str], limit: int = 5) -> str:
     shown = ", ".join(names[:limit])
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return f"{len(names)} ({shown}{more})"
 
 
-def _check_architecture(path: StrPath, saved: Mapping[str, Any], model: Module) -> None:
+def check_architecture(path: StrPath, saved: Mapping[str, Any], model: Module) -> None:
     """Raise ValueError naming both if the architecture ``saved`` in ``path`` is not ``model``'s."""
     # Compared as JSON has it: the file went through JSON, which keeps no tuples (a config's
     # (2, 3) comes back as [2, 3]), so the model's own must go through it too.

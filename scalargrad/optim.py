@@ -14,7 +14,7 @@ An optimizer has state of its own beside the parameters: the step count and
 Adam's running averages, SGD's momentum. `Optimizer.state_dict` and
 `Optimizer.load_state_dict` save and restore it, so that a run interrupted and
 resumed computes exactly the floats of a run never interrupted;
-`scalargrad.nn.save_training` writes it to a file together with the model.
+`scalargrad.train.save_training` writes it to a file together with the model.
 """
 
 from __future__ import annotations

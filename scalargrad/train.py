@@ -28,6 +28,10 @@ once by `input_leaves` and refilled by `load_rows` before each step::
 
 Both modes compute the same floats: after every step the parameters are
 bit-for-bit what eager training gives (the tests hold the helper to that).
+
+With NumPy there is a third way, often the fastest: ``TrainingStep(build_loss,
+optimizer, batch=[x, y])`` records the graph of *one* example and replays it
+over a whole batch at each call ``step([xs, ys])`` (see `TrainingStep`).
 Compile only what replays faithfully (see `scalargrad.compile` and
 docs/compile.md): neither the graph's shape nor its folded constants may depend
 on the numbers. ``check_every=N`` rebuilds the graph every N steps and raises
@@ -40,10 +44,15 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from scalargrad.checkpoint import read_training_checkpoint, write_checkpoint
 from scalargrad.engine import Value
+from scalargrad.files import StrPath
+from scalargrad.metrics import accuracy, argmax
+from scalargrad.nn import Module, check_architecture, finite_weights, some_names
 from scalargrad.optim import Optimizer
 from scalargrad.replay import Tape
 from scalargrad.replay import compile as compile_tape
@@ -51,7 +60,16 @@ from scalargrad.replay import compile as compile_tape
 if TYPE_CHECKING:
     from scalargrad.replay.batched import BatchedTape
 
-__all__ = ["TrainingStep", "accuracy", "argmax", "input_leaves", "load_rows", "one_hot"]
+__all__ = [
+    "TrainingStep",
+    "accuracy",
+    "argmax",
+    "input_leaves",
+    "load_rows",
+    "load_training",
+    "one_hot",
+    "save_training",
+]
 
 #: What ``build_loss`` returns: the loss, or the loss and anything to keep from that build (say, the model's outputs).
 Built = Value | tuple[Value, Any]
@@ -90,7 +108,37 @@ class TrainingStep:
     column of numbers per batch leaf, replays the example's graph over all of
     them, and backpropagates the mean loss, which it returns. `outputs` are
     then NumPy arrays, one value per example, of whatever ``build_loss``
-    returned beside the loss (a Value or a list of them).
+    returned beside the loss (a Value or a list of them, nodes of the loss's
+    graph). The columns may
+    differ in length from call to call: a last, smaller batch is fine.
+
+    Here the line ``y = 2x + 1`` is learned from four points. ``x`` and ``y``
+    hold one example; each call fills them with a column of four numbers:
+
+    >>> from scalargrad import Value
+    >>> from scalargrad.optim import SGD
+    >>> w, b = Value(0.0, "w"), Value(0.0, "b")  # the parameters
+    >>> x, y = Value(0.0, "x"), Value(0.0, "y")  # one example: its input and its target
+    >>> def build_loss():
+    ...     prediction = w * x + b
+    ...     return (prediction - y) ** 2, prediction  # one example's loss, and what to keep
+    >>> step = TrainingStep(build_loss, SGD([w, b], lr=0.1), batch=[x, y])
+    >>> xs, ys = [0.0, 1.0, 2.0, 3.0], [1.0, 3.0, 5.0, 7.0]
+    >>> step([xs, ys])  # the mean of the squared errors 1, 9, 25 and 49
+    21.0
+    >>> w.grad, b.grad  # the mean of 2 (wx + b - y) x, and of 2 (wx + b - y), at w = b = 0
+    (-17.0, -8.0)
+    >>> for _ in range(300):
+    ...     loss = step([xs, ys])
+    >>> round(w.data, 6), round(b.data, 6)
+    (2.0, 1.0)
+    >>> step.outputs.round(6).tolist()  # the predictions of the last step, one per example
+    [1.0, 3.0, 5.0, 7.0]
+
+    Each call is the four steps ``losses = tape.forward(columns)``,
+    ``optimizer.zero_grad()``, ``tape.backward()``, ``optimizer.step()`` on
+    the tape that ``scalargrad.compile(loss, batch=...)`` recorded from the
+    first build (kept as `tape`). The demos write that loop out, to show it.
     """
 
     def __init__(
@@ -190,7 +238,7 @@ class TrainingStep:
         return loss, outputs
 
     def __repr__(self) -> str:
-        mode = "compiled" if self.compiled else "eager"
+        mode = "batched" if self.batch is not None else "compiled" if self.compiled else "eager"
         return f"<TrainingStep {mode}, {self.steps} steps, {type(self.optimizer).__name__}>"
 
 
@@ -253,64 +301,93 @@ def one_hot(index: int, n: int) -> list[float]:
 
 
 # ---------------------------------------------------------------------------
-# How many samples a model gets right.
+# Saving a training run: the model and its optimizer in one file, to resume it.
 # ---------------------------------------------------------------------------
 
 
-def accuracy(outputs: Sequence[Value | float | Sequence[Value | float]], labels: Sequence[float]) -> float:
-    """The fraction of samples whose output picks their label, from 0.0 to 1.0.
+def save_training(path: StrPath, model: Module, optimizer: Optimizer) -> None:
+    """Write ``model``'s architecture and weights and ``optimizer``'s state to ``path``, atomically, as JSON.
 
-    Each output is either
+    The weights alone do not let training resume where it stopped: Adam's
+    running averages and step count (and SGD's momentum) would start again
+    from zero, and the run would take a different path. With this file,
+    `load_training` into a fresh model and optimizer, then training on,
+    gives bit for bit the numbers of a run that was never interrupted.
 
-    * one score (a binary classifier): it predicts the positive class when
-      above 0, and a label is positive when above 0, so labels may be -1/+1
-      (hinge loss) or 0/1 (logits for binary cross-entropy); or
-    * a list of class scores (logits or probabilities): it predicts the class
-      of the largest score, and the label is that class's index.
-
-    A NaN predicts nothing, so it is always wrong: a NaN score, or a list with
-    a NaN anywhere in it. Otherwise a diverged model, all NaN, would score 50%
-    on a binary task (``nan > 0`` is False, which "predicts" every negative)
-    or 100% on samples of class 0. Infinities are ordinary large scores.
+    The optimizer must update parameters of ``model`` (all of them or some):
+    the file names them, so that loading can check the new optimizer updates
+    the same ones in the same order. Raises ValueError, before touching the
+    file, for a non-finite weight or optimizer number, which JSON cannot hold.
+    The file is a version 2 checkpoint (`scalargrad.checkpoint`), which
+    ``Module.load`` also reads, for the weights only.
     """
-    if len(outputs) != len(labels):
-        raise ValueError(f"accuracy(): outputs and labels differ in length: {len(outputs)} and {len(labels)}")
-    if not outputs:
-        raise ValueError("accuracy(): no outputs")
-    right = 0
-    for i, (out, label) in enumerate(zip(outputs, labels)):
-        if not isinstance(label, numbers.Real):
-            raise TypeError(f"accuracy(): labels must be numbers, got {type(label).__name__} at index {i}")
-        if isinstance(out, Value | numbers.Real):
-            score = _number(out)
-            right += not math.isnan(score) and (score > 0.0) == (label > 0)
-        else:
-            scores = [_number(s) for s in out]
-            right += not any(map(math.isnan, scores)) and _argmax(scores) == label
-    return right / len(outputs)
+    who = "save_training()"
+    _check_pair(model, optimizer, who)
+    names = _optimizer_names(model, optimizer, who)
+    weights = finite_weights(model, who)
+    state = optimizer.state_dict()
+    for buffer, values in state["buffers"].items():
+        for name, v in zip(names, values):
+            if not math.isfinite(v):
+                raise ValueError(
+                    f"{who}: the optimizer's {buffer!r} for parameter {name!r} is {v}, which JSON cannot hold"
+                )
+    write_checkpoint(path, model.architecture(), weights, {"parameters": names, **state})
 
 
-def argmax(scores: Iterable[Value | float]) -> int:
-    """The index of the largest score (the first one on a tie).
+def load_training(path: StrPath, model: Module, optimizer: Optimizer) -> None:
+    """Restore ``model``'s weights and ``optimizer``'s state from a file `save_training` wrote, all or nothing.
 
-    A NaN counts as larger than everything, as in ``numpy.argmax`` and
-    ``torch.argmax``: the first NaN's index is returned, whatever its position.
-    (Python's ``max`` would give an answer that depends on where the NaN is,
-    since every comparison with NaN is False.) `accuracy` counts such a
-    prediction as wrong.
+    Build the model and the optimizer as for the original run (same
+    architecture, same optimizer class, over the same parameters, with the same
+    ``schedule`` if any, which is code and not saved), then load: the step
+    count, ``lr``, hyperparameters and buffers are restored, so the next
+    ``step()`` is the one the interrupted run would have taken.
+
+    Raises ValueError naming the file and the problem: not a checkpoint, no
+    optimizer in it (a ``Module.save`` file), another architecture, another
+    optimizer class, other parameters, or a bad number anywhere. Everything is
+    checked before anything changes, so on any error both ``model`` and
+    ``optimizer`` are left exactly as they were.
     """
-    return _argmax([_number(s) for s in scores])
+    who = "load_training()"
+    _check_pair(model, optimizer, who)
+    architecture, parameters, saved = read_training_checkpoint(path)
+    check_architecture(path, architecture, model)
+    name = os.fspath(path)
+    if saved["class"] != type(optimizer).__name__:
+        raise ValueError(
+            f"{name}: the checkpoint holds the state of a {saved['class']} optimizer, "
+            f"but this optimizer is {type(optimizer).__name__}"
+        )
+    names = _optimizer_names(model, optimizer, who)
+    if saved["parameters"] != names:
+        raise ValueError(
+            f"{name}: the saved optimizer updated {some_names(saved['parameters'])}, "
+            f"but this optimizer updates {some_names(names)}"
+        )
+    state = {key: value for key, value in saved.items() if key != "parameters"}
+    try:
+        checked = optimizer._check_state(state)  # checked in full, nothing changed yet
+        model.load_state_dict(parameters)  # checks everything, then sets every weight
+    except ValueError as error:
+        raise ValueError(f"{name}: {error}") from None
+    optimizer._apply_state(checked)  # cannot fail, so the pair is never half loaded
 
 
-def _argmax(values: list[float]) -> int:
-    if not values:
-        raise ValueError("argmax(): no scores")
-    for i, v in enumerate(values):
-        if math.isnan(v):
-            return i
-    return max(range(len(values)), key=values.__getitem__)
+def _check_pair(model: object, optimizer: object, who: str) -> None:
+    if not isinstance(model, Module):
+        raise TypeError(f"{who}: model must be a Module, got {type(model).__name__}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{who}: optimizer must be an Optimizer (SGD, Adam), got {type(optimizer).__name__}")
 
 
-def _number(x: Value | float) -> float:
-    """The number a score holds: a Value's ``.data`` (never ``float(value)``), or the number itself as a float."""
-    return x.data if isinstance(x, Value) else float(x)
+def _optimizer_names(model: Module, optimizer: Optimizer, who: str) -> list[str]:
+    """The model's name for each parameter the optimizer updates, in the optimizer's order."""
+    by_id = {id(p): name for name, p in model.named_parameters()}
+    names = []
+    for i, p in enumerate(optimizer.params):
+        if id(p) not in by_id:
+            raise ValueError(f"{who}: the optimizer's parameter {i} ({p!r}) is not a parameter of {model!r}")
+        names.append(by_id[id(p)])
+    return names

@@ -323,6 +323,32 @@ def test_a_closed_pipe_ends_printing_quietly_and_the_file_is_still_written(tmp_p
     assert path.read_text().startswith("digraph")
 
 
+def test_a_demo_read_by_head_still_trains_and_saves(tmp_path: Path) -> None:
+    """`scalargrad demo moons | head -1`: the first line, no traceback, exit 0, the model saved."""
+    argv = [sys.executable, "-m", "scalargrad", "demo", "moons", "--steps", "3", "--no-plot", "--out", str(tmp_path)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Many lines, so that the pipe closes while the demo still prints: its help is printed after training.
+    done = subprocess.run(
+        f"{' '.join(map(_quote, argv))} -q; echo status=$? >&2",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert "status=0" in done.stderr
+    piped = subprocess.run(
+        f"({' '.join(map(_quote, argv))} -q; echo status=$? >&2) | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    assert "Traceback" not in piped.stderr and "status=0" in piped.stderr, piped.stderr
+    assert (tmp_path / "model.json").exists()
+
+
 def _quote(text: str) -> str:
     import shlex
 

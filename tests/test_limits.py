@@ -105,3 +105,12 @@ def test_a_replay_failure_names_the_op_as_eager_execution_does() -> None:
     for tape in (sg.compile(y), sg.compile(y, codegen=False)):
         with pytest.raises(ValueError, match=r"Tape\.forward\(\): op \d+: '(log|sqrt)'.*math domain error"):
             tape.forward()
+
+
+def test_a_label_set_to_something_else_than_a_str_is_named_where_names_are_read() -> None:
+    x = Value(2.0, "x")
+    y = x * 3
+    y.label = 5  # type: ignore[assignment]
+    for use in (lambda: sg.draw_dot(y), lambda: list(sg.backward_steps(y))):
+        with pytest.raises(TypeError, match=r"label must be a str: the node with data 6.0 \(op '\*3'\) has int 5"):
+            use()

@@ -150,3 +150,15 @@ def test_jvp_reaches_the_identity_rule_with_a_value_primal() -> None:
 
 def number(x: Value | float) -> float:
     return x.data if isinstance(x, Value) else x
+
+
+def test_every_number_namespace_defines_every_function_a_rule_may_call() -> None:
+    """The contract between the rules and the namespaces they run in, written once (rules.NUMBER_FUNCTIONS)."""
+    from scalargrad.engine import on_floats, on_values
+    from scalargrad.engine.rules import NUMBER_FUNCTIONS
+    from scalargrad.replay import on_arrays
+    from scalargrad.replay.source import Writer
+
+    for namespace in (on_floats, on_values, on_arrays, Writer("t")):
+        missing = [name for name in NUMBER_FUNCTIONS if not callable(getattr(namespace, name, None))]
+        assert not missing, (namespace, missing)

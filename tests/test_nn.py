@@ -366,6 +366,11 @@ def test_numpy_rows_and_labels_work_as_inputs() -> None:
     assert loss.data == cross_entropy(out, 2).data
     best = max(range(3), key=lambda k: out[k].data)
     assert accuracy([out, out], np.array([best, (best + 1) % 3])) == 0.5
+    # A batched replay's scores come as an array: one score each, or a row of class scores each.
+    assert accuracy(np.array([0.5, -0.1, 2.0, 0.0]), [1, -1, -1, -1]) == 0.75
+    assert accuracy(np.array([[0.1, 0.7, 0.2], [5.0, 6.0, 7.0]]), [1, 0]) == 0.5
+    with pytest.raises(ValueError, match=r"accuracy\(\): no outputs"):
+        accuracy(np.array([]), [])
 
 
 NAN = math.nan

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from scalargrad import Value
-from scalargrad.nn import MLP, load_training, mse_loss, save_training
+from scalargrad.nn import MLP, mse_loss
 from scalargrad.optim import SGD, Adam, Optimizer
+from scalargrad.train import load_training, save_training
 
 XS = [[0.5, -1.0], [1.5, 0.25], [-0.75, 2.0], [0.0, -0.5], [2.0, 1.0]]
 YS = [math.sin(a) + 0.5 * b for a, b in XS]

@@ -290,3 +290,88 @@ def test_docs_compile_page_runs_as_printed() -> None:
     failures, tried = doctest.testfile(str(page), module_relative=False, optionflags=doctest.ELLIPSIS)
     assert tried > 20
     assert failures == 0
+
+
+# ---------------------------------------------------------------------------
+# TrainingStep(batch=...): one example's graph replayed over the batch.
+# ---------------------------------------------------------------------------
+
+
+def test_batched_step_trains_as_the_eager_loop_on_the_mean_loss() -> None:
+    """``TrainingStep(..., batch=[x0, x1, y])`` against the eager loop written out, on minibatches of 5, 3 and 1.
+
+    Oracle: a fresh graph through the minibatch every step, ``sum(losses) / n``,
+    ``zero_grad``, ``backward()``, Adam's update. The batched step sums the same
+    terms in another order, so losses, predictions and parameters agree to
+    1e-12 (relative, against the largest parameter for those near zero).
+    """
+    pytest.importorskip("numpy")
+    eager_model, batch_model = MLP(2, [5, 1], activation="tanh", seed=3), MLP(2, [5, 1], activation="tanh", seed=3)
+    eager_opt, batch_opt = Adam(eager_model.parameters(), lr=0.05), Adam(batch_model.parameters(), lr=0.05)
+    x0, x1, y = Value(0.0, "x0"), Value(0.0, "x1"), Value(0.0, "y")
+
+    def build_loss() -> tuple[Value, Value]:
+        prediction = batch_model([x0, x1])
+        assert isinstance(prediction, Value)
+        return (prediction - y) ** 2, prediction
+
+    step = TrainingStep(build_loss, batch_opt, batch=[x0, x1, y])
+    rng = random.Random(5)
+    for k, n in enumerate([5, 3, 1] * 5):
+        rows = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(n)]
+        targets = [math.sin(a) * b for a, b in rows]
+
+        predictions = [eager_model(row) for row in rows]
+        loss = sum(((p - t) ** 2 for p, t in zip(predictions, targets)), Value(0.0)) / n  # type: ignore[operator]
+        eager_opt.zero_grad()
+        loss.backward()
+        eager_opt.step()
+
+        got = step([[a for a, _ in rows], [b for _, b in rows], targets])
+        assert math.isclose(got, loss.data, rel_tol=1e-12), k
+        assert step.outputs.tolist() == pytest.approx([p.data for p in predictions], rel=1e-12)
+        scale = max(abs(p.data) for p in eager_model.parameters())
+        for mine, theirs in zip(batch_model.parameters(), eager_model.parameters(), strict=True):
+            assert abs(mine.data - theirs.data) <= 1e-12 * max(abs(theirs.data), scale), k
+    assert step.steps == 15 and repr(step) == "<TrainingStep batched, 15 steps, Adam>"
+    assert x0.grad == 0.0  # a batch leaf's gradient is per example, so the tape leaves it alone
+
+
+def test_batched_step_keeps_a_list_of_outputs_as_arrays() -> None:
+    pytest.importorskip("numpy")
+    w = Value(2.0, "w")
+    x = Value(0.0, "x")
+
+    def build_loss() -> tuple[Value, list[Value]]:
+        a, b = w * x, x + 1.0
+        return a * b, [a, b]  # the outputs kept must be nodes of the loss's graph
+
+    step = TrainingStep(build_loss, SGD([w], lr=0.0), batch=[x])
+    assert step([[1.0, 2.0, 3.0]]) == pytest.approx((4 + 12 + 24) / 3)
+    assert [column.tolist() for column in step.outputs] == [[2.0, 4.0, 6.0], [2.0, 3.0, 4.0]]
+    assert w.grad == pytest.approx((2 + 6 + 12) / 3)  # d(mean of w x (x + 1))/dw
+
+
+def test_batched_step_is_called_with_columns_and_takes_no_eager_options() -> None:
+    w, x = Value(1.0, "w"), Value(0.0, "x")
+    opt = SGD([w], lr=0.1)
+    for options in ({"compile": False}, {"sync": True}, {"check_every": 2}):
+        with pytest.raises(ValueError, match=r"always replays, and takes no compile=False, check_every or sync"):
+            TrainingStep(lambda: w * x, opt, batch=[x], **options)  # type: ignore[arg-type]
+    plain = TrainingStep(lambda: w * x, opt)
+    with pytest.raises(TypeError, match=r"takes columns \(one per batch leaf\) exactly when it was made with batch"):
+        plain([[1.0]])
+    pytest.importorskip("numpy")
+    batched = TrainingStep(lambda: w * x, opt, batch=[x])
+    with pytest.raises(TypeError, match=r"exactly when it was made with batch"):
+        batched()
+    assert w.data == 1.0  # nothing stepped
+
+
+def test_training_step_docstring_runs_as_printed() -> None:
+    pytest.importorskip("numpy")
+    from scalargrad import train
+
+    failures, tried = doctest.testmod(train, optionflags=doctest.ELLIPSIS)
+    assert tried >= 10
+    assert failures == 0

@@ -749,3 +749,13 @@ def test_circuit_wires_run_on_past_their_numbers() -> None:
         assert min(starts) - min(xs) >= 6, (title.text, xs, starts)
         checked += 1
     assert checked == 5  # the wires of x, y, z and q, and the output wire
+
+
+def test_draw_dot_writes_its_words_in_japanese() -> None:
+    f = examples.add_mul_circuit()
+    f.backward()
+    nodes, circuit = sg.draw_dot(f, lang="ja").source, sg.draw_dot(f, style="circuit", lang="ja").source
+    assert "値 -12" in nodes and "勾配 1" in nodes and not re.search(r">(data|grad) ", nodes)
+    assert "逆伝播で戻る勾配" in circuit and "gradient" not in circuit
+    with pytest.raises(ValueError, match=r"draw_dot\(lang='fr'\): choose one of 'en', 'ja'"):
+        sg.draw_dot(f, lang="fr")

@@ -122,10 +122,11 @@ def test_installed_wheel_has_no_top_level_demos_package(venv: Path, tmp_path: Pa
 
 
 def test_installed_wheel_trains_without_extras_and_names_what_is_missing(venv: Path, tmp_path: Path) -> None:
-    # No tqdm in the bare venv: the plain progress lines show instead of a bar.
+    # No tqdm in the bare venv: the plain progress lines show instead of a bar. No NumPy either: it trains eagerly.
     done = run_in(venv, tmp_path, "-m", "scalargrad.demo_runner", "moons", "--steps", "2", "--no-plot")
     assert done.returncode == 0, done.stderr
     assert "moons: 1/2  loss" in done.stdout and "moons: 2/2  loss" in done.stdout
+    assert "s of training (eager)" in done.stdout
     assert (tmp_path / "out" / "moons" / "model.json").is_file()
     if run_in(venv, tmp_path, "-c", "import matplotlib").returncode == 0:
         pytest.skip("this venv sees a matplotlib")

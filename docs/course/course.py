@@ -8,8 +8,8 @@ numbers cannot drift apart. The only thing a code cell may know about the
 language is ``LANG`` (``"en"`` or ``"ja"``), set by the first cell, for the
 diagrams' and pages' own text (``animate_backward(..., lang=LANG)``).
 
-Every notebook starts with the same set-up cell: ``LANG``, and `check`, which
-tells a learner whether an exercise's answer is right.
+Every notebook starts with the same set-up cell: ``LANG``, and `check`
+(`scalargrad.examples.checker`), which tells a learner whether an exercise's answer is right.
 
 Run ``python docs/course/build.py`` to write the notebooks and execute them
 (their outputs are what the docs site shows); ``--check`` only verifies that
@@ -67,30 +67,49 @@ class Lesson:
 
 
 #: The first code cell of every notebook, after ``LANG = "..."``.
-SETUP = '''\
+SETUP = """\
 import math
 
 import scalargrad
 from scalargrad import Value
 
-_VERDICTS = {
-    "en": ("Correct!", "Not yet: you wrote {got}, the answer is not that.", "Write your answer in place of ..."),
-    "ja": ("正解です!", "もう一度: {got} ではありません。", "... のところに答えを書いてください。"),
-}
+check = scalargrad.examples.checker(LANG)  # check(answer, expected): says whether an exercise's answer is right"""
 
 
-def check(answer, expected, tolerance=1e-9):
-    """Say whether an exercise's answer is right (numbers, or lists of numbers, within the tolerance)."""
-    right, wrong, missing = _VERDICTS[LANG]
-    if answer is ...:
-        print(missing)
-        return
-    got, want = (list(answer), list(expected)) if isinstance(expected, list | tuple) else ([answer], [expected])
-    numbers = [x.data if isinstance(x, Value) else x for x in got]
-    ok = len(numbers) == len(want) and all(
-        math.isclose(g, w, rel_tol=tolerance, abs_tol=tolerance) for g, w in zip(numbers, want)
+#: The course's front page in each language; build.py adds the list of lessons.
+INTRO = Text(
+    en="""# The course
+
+Backpropagation, taught through the worked examples of the seed documents: five Japanese lecture notes
+(CS231n's backpropagation notes in translation, a university lecture, the formal algorithm, a
+computational-graph primer after colah, and chapter 5 of *Deep Learning from Scratch*). Each lesson
+builds the seed's example with scalargrad, checks it against the seed's own numbers, draws it, and ends
+with an exercise whose answer the notebook checks. The same lessons are [in Japanese](ja/index.md).
+
+Run a lesson yourself: `pip install 'scalargrad[demos]' jupyterlab`, then open the notebook in
+JupyterLab. The pages here show each notebook as it ran.
+""",
+    ja="""# 講座
+
+誤差逆伝播法を、シードとなった5つの講義資料（CS231n の誤差逆伝播法のノートの翻訳、大学の講義、アルゴリズムの
+まとめ、colah にならった計算グラフの入門、『ゼロから作る Deep Learning』5章）の例題にそって学びます。各回では
+資料の例題を scalargrad で組み立て、資料の数値と一致することを確かめ、計算グラフを描き、最後に答え合わせの
+できる練習問題に取り組みます。同じ内容の[英語版](../index.md)もあります。
+
+自分で動かすには `pip install 'scalargrad[demos]' jupyterlab` としてから、JupyterLab でノートブックを開いてください。
+このサイトには、各ノートブックを実行した結果を載せています。
+""",
+)
+
+
+def index_page(lang: Literal["en", "ja"], all_lessons: list[Lesson]) -> tuple[Path, str]:
+    """The course's front page in ``lang``: the introduction and a link to every lesson."""
+    folder = "en/" if lang == "en" else ""
+    links = "".join(
+        f"{lesson.number}. [{getattr(lesson.title, lang)}]({folder}{lesson.filename})\n" for lesson in all_lessons
     )
-    print(right if ok else wrong.format(got=answer))'''
+    path = HERE / "index.md" if lang == "en" else HERE / "ja" / "index.md"
+    return path, f"{getattr(INTRO, lang)}\n{links}"
 
 
 def lessons() -> list[Lesson]:
@@ -106,10 +125,9 @@ def lessons() -> list[Lesson]:
 
 def notebook(lesson: Lesson, lang: Literal["en", "ja"]) -> nbformat.NotebookNode:
     """The lesson's notebook in ``lang``, without outputs."""
-    cells = [
-        nbformat.v4.new_markdown_cell(f"# {lesson.number}. {getattr(lesson.title, lang)}"),
-        nbformat.v4.new_code_cell(f'LANG = "{lang}"\n\n{SETUP}'),
-    ]
+    setup = nbformat.v4.new_code_cell(f'LANG = "{lang}"\n\n{SETUP}')
+    setup.metadata["tags"] = ["setup"]  # the docs site shows its output only (mkdocs.yml)
+    cells = [nbformat.v4.new_markdown_cell(f"# {lesson.number}. {getattr(lesson.title, lang)}"), setup]
     for cell in lesson.cells:
         if isinstance(cell, Text):
             cells.append(nbformat.v4.new_markdown_cell(getattr(cell, lang).strip("\n")))

@@ -15,33 +15,6 @@ from builtins import abs as abs
 from builtins import sum as total
 from collections.abc import Sequence
 
-__all__ = [
-    "abs",
-    "at_least",
-    "at_most",
-    "cos",
-    "dot",
-    "equal",
-    "exp",
-    "is_finite",
-    "is_infinite",
-    "is_zero",
-    "largest",
-    "log",
-    "negative",
-    "positive",
-    "pow",
-    "power",
-    "sigmoid",
-    "sin",
-    "softplus",
-    "sqrt",
-    "tanh",
-    "total",
-    "where",
-    "xlogy",
-]
-
 exp = math.exp
 log = math.log
 sqrt = math.sqrt

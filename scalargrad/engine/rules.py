@@ -42,6 +42,35 @@ Rule: TypeAlias = Callable[[Sequence[Num], tuple[float, ...], Any], Local]
 
 _SYMBOLS: dict[Rule, str] = {}
 
+#: What a rule may call on its number namespace ``m``: every namespace (`on_floats`, `on_values`,
+#: the replay's code writer and NumPy arrays) defines each of these, with the same meaning.
+NUMBER_FUNCTIONS = (
+    "abs",
+    "at_least",
+    "at_most",
+    "cos",
+    "dot",
+    "equal",
+    "exp",
+    "is_finite",
+    "is_infinite",
+    "is_zero",
+    "largest",
+    "log",
+    "negative",
+    "positive",
+    "pow",
+    "power",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "tanh",
+    "total",
+    "where",
+    "xlogy",
+)
+
 
 def rule(symbol: str) -> Callable[[Rule], Rule]:
     """Register an op rule with the symbol diagrams draw for it.

@@ -118,6 +118,15 @@ class NodeNames:
                 bound.setdefault(id(obj), name)
         self.root = root
         order = reading_order(root)
+        for node in order:
+            # `label` is checked when a Value is made, not when it is assigned (that would slow
+            # every op): a label set by hand to a non-string is caught here, where names are read.
+            if not isinstance(node.label, str):
+                made = f"op {node.op!r}" if node.parents else "a leaf"
+                raise TypeError(
+                    f"a Value's label must be a str: the node with data {node.data!r} ({made}) has "
+                    f"{type(node.label).__name__} {node.label!r} as its label"
+                )
         given = [node.label or bound.get(id(node), "") for node in order]
         taken = set(given)
         self._names: dict[Value, str] = {}

@@ -21,33 +21,6 @@ from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "abs",
-    "at_least",
-    "at_most",
-    "cos",
-    "dot",
-    "equal",
-    "exp",
-    "is_finite",
-    "is_infinite",
-    "is_zero",
-    "largest",
-    "log",
-    "negative",
-    "positive",
-    "pow",
-    "power",
-    "sigmoid",
-    "sin",
-    "softplus",
-    "sqrt",
-    "tanh",
-    "total",
-    "where",
-    "xlogy",
-]
-
 Array = Any  # an ndarray of the batch, or a float shared by all of it
 
 exp = np.exp

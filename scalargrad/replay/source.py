@@ -26,34 +26,11 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from scalargrad.engine.accumulate import Arithmetic, backpropagate
+from scalargrad.engine.rules import NUMBER_FUNCTIONS
 from scalargrad.replay.recording import Recording
 
-#: The functions generated code calls: every number function a rule may use.
-FUNCTIONS = (
-    "abs",
-    "at_least",
-    "at_most",
-    "cos",
-    "dot",
-    "equal",
-    "exp",
-    "is_finite",
-    "is_infinite",
-    "is_zero",
-    "largest",
-    "log",
-    "negative",
-    "positive",
-    "pow",
-    "power",
-    "sigmoid",
-    "sin",
-    "softplus",
-    "sqrt",
-    "tanh",
-    "where",
-    "xlogy",
-)
+#: The functions generated code calls: a rule's number functions, but for ``total``, which is Python's ``sum``.
+FUNCTIONS = tuple(name for name in NUMBER_FUNCTIONS if name != "total")
 
 
 def literal(x: object) -> str:
@@ -187,10 +164,42 @@ class Writer:
         return self.bind(Code(f"reduce({self.bind(x).name})"))  # type: ignore[no-any-return]
 
 
+class Split:
+    """A shared node's gradient in a batched program, while it collects: per-example contributions, not
+    yet summed over the batch, and contributions already summed (from the shared part of the graph).
+
+    Kept apart until the gradient is read, so that the per-example part is summed once: at a leaf
+    (a weight), together with every other leaf's, in one ``reduce_rows``.
+    """
+
+    __slots__ = ("_total", "per_example", "summed")
+
+    def __init__(self) -> None:
+        self.per_example: Code | None = None
+        self.summed: Any = None
+        self._total: Code | None = None
+
+    def add(self, writer: Writer, contribution: Any) -> Split:
+        if _varies(contribution):
+            before = self.per_example
+            self.per_example = contribution if before is None else writer.bind(before) + contribution
+        else:
+            self.summed = contribution if self.summed is None else writer.bind(self.summed) + contribution
+        return self
+
+    def total(self, writer: Writer) -> Code:
+        """The whole gradient, summed over the batch (written once, however often it is read)."""
+        if self._total is None:
+            parts = [writer.reduce(self.per_example)] if self.per_example is not None else []
+            parts += [self.summed] if self.summed is not None else []
+            self._total = writer.bind(parts[0] + parts[1] if len(parts) == 2 else parts[0])
+        return self._total
+
+
 def _arithmetic(writer: Writer) -> Arithmetic:
     def times(upstream: Any, partial: Any) -> Any:
         # A fresh Code per contribution: renaming one gradient (a reduce) never renames another.
-        bound = writer.bind(upstream)
+        bound = writer.bind(upstream.total(writer) if isinstance(upstream, Split) else upstream)
         up = Code(bound.name, bound.name, bound.varies)
         # x * 1.0 is x to the bit, and x * -1.0 is -x: no statement for either.
         if type(partial) is float and partial in (1.0, -1.0):
@@ -199,11 +208,11 @@ def _arithmetic(writer: Writer) -> Arithmetic:
 
     def plus(before: Any, contribution: Any) -> Any:
         # In a batched program a shared node collects per-example contributions and ones already
-        # summed over the batch: the per-example ones are summed before the two are added.
+        # summed over the batch: kept apart (`Split`) until read, as the two cannot simply be added.
+        if isinstance(before, Split):
+            return before.add(writer, contribution)
         if before.varies != contribution.varies:
-            before, contribution = (
-                (writer.reduce(before), contribution) if before.varies else (before, writer.reduce(contribution))
-            )
+            return Split().add(writer, before).add(writer, contribution)
         return writer.bind(before) + contribution
 
     return Arithmetic(times, plus)
@@ -254,9 +263,16 @@ class Program:
         # example and wanted by no one); a single one returns every slot's, for `Tape.sync`.
         wanted = [slot for slot in range(base) if slot not in varying] if varying else range(n)
         results: list[Any] = [0.0] * n
+        already: dict[int, Any] = {}  # leaf slot -> the part of its gradient summed over the batch already
         for slot in wanted:
-            if slot in grads:
-                results[slot] = backward.bind(grads[slot])
+            grad = grads.get(slot)
+            if isinstance(grad, Split) and slot < base:
+                already[slot] = grad.summed
+                grad = grad.per_example
+            elif isinstance(grad, Split):
+                grad = grad.total(backward)
+            if grad is not None:
+                results[slot] = backward.bind(grad)
         summed = [slot for slot in wanted if slot < base and _varies(results[slot])]
         if summed:
             names = [f"{backward.prefix}{backward.count + k}" for k in range(len(summed))]
@@ -264,6 +280,9 @@ class Program:
             backward.lines.append(f"{_unpack(names)} = reduce_rows({_tuple([results[s].name for s in summed])})")
             for slot, name in zip(summed, names):
                 results[slot] = Code(name, name)
+        for slot, part in already.items():
+            if part is not None:
+                results[slot] = part if results[slot] == 0.0 else Code(results[slot].name, results[slot].name) + part
 
         returned = [literal(r) for r in results]
         backward.lines = _live(backward.lines, returned)
@@ -303,7 +322,7 @@ def _names(text: str, prefix: str) -> set[str]:
 
 def _live(lines: list[str], returned: Sequence[str]) -> list[str]:
     """The statements the returned names depend on: the rest compute gradients no one reads."""
-    needed = set(returned)
+    needed = {name for text in returned for name in re.findall(r"\b[a-z]\w*\b", text)}
     kept: list[str] = []
     for line in reversed(lines):
         targets, _, expression = line.partition(" = ")

@@ -20,6 +20,7 @@ from scalargrad.viz.labels import Look, check_fmt, html_text
 from scalargrad.viz.palette import FONT
 from scalargrad.viz.render import FORMATS, Diagram, check_dpi
 from scalargrad.viz.styles import Circuit, Nodes
+from scalargrad.viz.text import texts
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 STYLES = ("nodes", "circuit")
@@ -44,6 +45,7 @@ def draw_dot(
     fontsize: float = 11,
     dpi: float | None = None,
     title: str = "",
+    lang: str = "en",
 ) -> Diagram:
     """Draw the graph under ``root`` with its values and gradients.
 
@@ -70,6 +72,8 @@ def draw_dot(
         dpi: the resolution of this diagram as a PNG (`render`, `save`): 96 by
             default, 192 for twice the pixels. SVG and PDF are the same at any size.
         title: a line drawn above the diagram (say what it shows).
+        lang: "en" or "ja": the words the diagram writes (``data``/``値``,
+            ``grad``/``勾配``, the circuit's legend).
 
     Returns:
         A `Diagram` (a `graphviz.Digraph`): ``.source`` is the DOT text, a
@@ -84,6 +88,7 @@ def draw_dot(
         active=highlighted,
         fontsize=check_fontsize(fontsize),
         every_name=style == "nodes",
+        words=texts(lang, "draw_dot"),
     )
     graph = draw(root, look, rankdir=rankdir, style=style, max_nodes=max_nodes, collapse=collapse, group=group)[0]
     _check_choice("format", format, [f for f in FORMATS if f != "dot"])

@@ -59,6 +59,10 @@ class Diagram(graphviz.Digraph):  # type: ignore[misc]  # graphviz ships no type
 
     dpi: float | None = None
 
+    def __repr__(self) -> str:
+        # Stable text (no memory address): what a notebook stores beside the picture.
+        return f"<scalargrad diagram: {self.source.count(chr(10))} lines of DOT>"
+
     def _repr_mimebundle_(
         self, include: Iterable[str] | None = None, exclude: Iterable[str] | None = None, **_: Any
     ) -> dict[str, str]:

@@ -21,13 +21,11 @@ In scalargrad every number is a `Value`, and every operation on Values records a
 only names for the drawing.
 """,
             ja="""
-**計算グラフ**は、計算の過程をノードと矢印で表したものです。ノードひとつがひとつの演算で、矢印は演算から演算へ
-数値を運びます。シード 004（『ゼロから作る Deep Learning』5章）は、買い物の問題から始まります。
+**計算グラフ**は、計算の過程をノードと矢印で表したものです。ノードひとつがひとつの演算で、矢印は演算から演算へ数値を運びます。シード 004（『ゼロから作る Deep Learning』5章）は、買い物の問題から始まります。
 
 > **問1** 太郎くんはスーパーで1個100円のりんごを2個買いました。支払う金額を求めなさい。ただし、消費税が10%適用されるものとします。
 
-scalargrad では、数値はすべて `Value` で表します。`Value` どうしの演算は、そのたびに計算グラフのノードを記録して
-いきます。ラベルは図に表示するための名前にすぎません。
+scalargrad では、数値はすべて `Value` で表します。`Value` どうしの演算は、そのたびに計算グラフのノードを記録していきます。ラベルは図に表示するための名前にすぎません。
 """,
         ),
         Code(
@@ -49,13 +47,12 @@ Computing from left to right, inputs to output, is the **forward pass**. Here is
 recorded, each box with its value (`data`):
 """,
             ja="""
-このように、入力から出力へ左から右へと計算を進めることを**順伝播**といいます。scalargrad が記録した計算グラフを
-描いてみましょう。箱の中の `data` がそれぞれの値です。
+このように、入力から出力へ左から右へと計算を進めることを**順伝播**といいます。scalargrad が記録した計算グラフを描いてみましょう。箱の中の「値」が、それぞれのノードの値です。
 """,
         ),
         Code(
             """
-scalargrad.draw_dot(price)
+scalargrad.draw_dot(price, lang=LANG)
 """
         ),
         Text(
@@ -73,17 +70,13 @@ respect to the apple's price, $\\partial L / \\partial x$. The **backward pass**
 derivative with respect to every other input at the same time:
 """,
             ja="""
-**局所的な計算**　各ノードが必要とするのは、自分への入力だけです。`price` を作る `*` のノードが知っているのは
-`apple_price` と `tax` だけで、`apple_price` がどう計算されたかは知りません。全体がどれほど複雑な計算でも、
-ひとつひとつは単純な計算になります。計算グラフの利点は次の3つです。
+**局所的な計算**　各ノードが必要とするのは、自分への入力だけです。`price` を作る `*` のノードが知っているのは`apple_price` と `tax` だけで、`apple_price` がどう計算されたかは知りません。全体がどれほど複雑な計算でも、ひとつひとつは単純な計算になります。計算グラフの利点は次の3つです。
 
 1. 各ノードでは単純な「局所的な計算」をするだけでよい
 2. 途中の計算結果をすべて保持できる（上の図の箱）
 3. 逆方向に伝播させることで、「微分」を効率よく計算できる
 
-りんごの値段が少し上がったら、支払う金額はどれだけ増えるでしょうか。これは、りんごの値段に関する支払い金額の
-微分 $\\partial L / \\partial x$ です。**逆伝播**を行うと、この微分が、ほかのすべての入力についての微分と
-いっしょに求まります。
+りんごの値段が少し上がったら、支払う金額はどれだけ増えるでしょうか。これは、りんごの値段に関する支払い金額の微分 $\\partial L / \\partial x$ です。**逆伝播**を行うと、この微分が、ほかのすべての入力についての微分といっしょに求まります。
 """,
         ),
         Code(
@@ -99,13 +92,12 @@ If an apple costs 1 yen more, Taro pays 2.2 yen more: each yen is paid twice and
 shows each gradient (`grad`) under its value:
 """,
             ja="""
-りんごが1円値上がりすると、支払い金額は2.2円増えます（2個分に消費税がかかるからです）。それぞれの箱に、値の
-下に勾配 `grad` が表示されるようになりました。
+りんごが1円値上がりすると、支払い金額は2.2円増えます（2個分に消費税がかかるからです）。それぞれの箱に、値の下に「勾配」が表示されるようになりました。
 """,
         ),
         Code(
             """
-scalargrad.draw_dot(price)
+scalargrad.draw_dot(price, lang=LANG)
 """
         ),
         Text(
@@ -114,9 +106,7 @@ scalargrad.draw_dot(price)
 meet in an `+` node before the tax is applied.
 """,
             ja="""
-**問2** 太郎くんはスーパーでりんごを2個、みかんを3個買いました。りんごは1個100円、みかんは1個150円です。
-消費税が10%かかるものとして、支払う金額を求めなさい。ふたつの小計は `+` のノードで合わさってから、消費税が
-かけられます。
+**問2** 太郎くんはスーパーでりんごを2個、みかんを3個買いました。りんごは1個100円、みかんは1個150円です。消費税が10%かかるものとして、支払う金額を求めなさい。ふたつの小計は `+` のノードで合わさってから、消費税がかけられます。
 """,
         ),
         Code(
@@ -133,7 +123,7 @@ price.backward()
 print(f"price = {price.data:g}")
 for v in (apple, apple_num, orange, orange_num, tax):
     print(f"d price / d {v.label} = {v.grad:.4g}")
-scalargrad.draw_dot(price)
+scalargrad.draw_dot(price, lang=LANG)
 """
         ),
         Text(
@@ -147,12 +137,9 @@ what does Taro pay now, and by how much does his bill change per yen of the appl
 numbers in `answer` as a list, `[price, d price / d apple]`.
 """,
             ja="""
-715円、そして微分はシードのとおり 2.2、110、3.3、165、650 です。（どれも浮動小数点数の最後の桁まで正確です。
-`1.1` は2進数ではちょうど 1.1 にならないので、`:.4g` を付けずに `2 * 1.1` を表示すると 2.2000000000000002 になります。）
+715円、そして微分はシードのとおり 2.2、110、3.3、165、650 です。（どれも浮動小数点数の最後の桁まで正確です。`1.1` は2進数ではちょうど 1.1 にならないので、`:.4g` を付けずに `2 * 1.1` を表示すると 2.2000000000000002 になります。）
 
-**練習問題**　消費税が8%に下がりました。`tax = Value(1.08)` として問2の計算グラフを作り直し、支払い金額と、
-りんごの値段1円あたりの支払い金額の変化を求めてください。ふたつの数値をリスト `[支払い金額, d price / d apple]`
-にして `answer` に入れましょう。
+**練習問題**　消費税が8%に下がりました。`tax = Value(1.08)` として問2の計算グラフを作り直し、支払い金額と、りんごの値段1円あたりの支払い金額の変化を求めてください。ふたつの数値をリスト `[支払い金額, d price / d apple]`にして `answer` に入れましょう。
 """,
         ),
         Code(
