@@ -89,6 +89,8 @@ class Writer:
         if kind == "partial":
             node, k = owner  # type: ignore[misc]
             return f"∂ {look.num(node.partials[k])}"
+        if kind.startswith("legend"):  # what the numbers below the wires are, in this direction
+            return self.words[kind.replace("legend", "legend_forward") if self.forward else kind]
         if isinstance(owner, Value):
             if kind == "data":
                 return f"{self.words['data']} {look.num(owner.data)}"
