@@ -27,6 +27,7 @@ from scalargrad.expr import evaluate as evaluate_text
 from scalargrad.live import LiveGraph, LiveServer, TrainingSession
 from scalargrad.live.session import App
 from scalargrad.nn import MLP
+from scalargrad.optim import SGD
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -111,7 +112,9 @@ def geometry(page: Any) -> dict[str, Any]:
           document.querySelectorAll("g.node").forEach((g) => {
             const b = g.getBBox(); out[g.id] = [b.x, b.y, b.width, b.height];
           });
-          document.querySelectorAll("text.slot").forEach((t) => { out[t.id] = [t.getAttribute("x"), t.getAttribute("y")]; });
+          document.querySelectorAll("text.slot").forEach((t) => {
+            out[t.id] = [t.getAttribute("x"), t.getAttribute("y")];
+          });
           return out;
         }"""
     )
@@ -144,7 +147,8 @@ def test_typing_a_number_updates_every_value_and_gradient_in_place(open_live: Ca
     assert page.evaluate("() => document.querySelectorAll('svg.sg-dummy, .sg-diagram svg').length") == 1
     # The table: every named value and its gradient.
     rows = page.evaluate(
-        "() => Array.from(document.querySelectorAll('.sg-table tbody tr'), (r) => Array.from(r.cells, (c) => c.textContent))"
+        "() => Array.from(document.querySelectorAll('.sg-table tbody tr'),"
+        " (r) => Array.from(r.cells, (c) => c.textContent))"
     )
     assert rows == [["a", "2", "4"], ["b", "3", "9"], ["c", "5", "4"], ["d", "4", "5"], ["e", "20", "1"]]
 
@@ -303,3 +307,13 @@ def test_the_training_dashboard_shows_the_step_and_loss_change_and_obeys_its_con
     expect_text(page, ".sg-step", re.compile(rf"^step (?!{paused + 1}$)\d+$"))
     page.click(".sg-toggle")
     expect_text(page, ".sg-status", "paused")
+
+
+def test_the_learning_rate_is_shown_as_a_person_would_type_it(open_live: Callable[[App], Any]) -> None:
+    xs, ys = moons(10)
+    model = MLP(2, [4, 1], seed=2)
+    optimizer = SGD(model.parameters(), lr=1 / 3)  # a schedule's rates look like this: 0.33333333333333331
+    page = open_live(TrainingSession(model, xs, ys, hinge_for(model), optimizer=optimizer, running=False))
+    expect_text(page, ".sg-status", "paused")
+    assert page.input_value("input[type=number][name=lr]") == "0.3333"
+    assert optimizer.lr == 1 / 3  # only the page rounds it

@@ -66,7 +66,7 @@ def num(x: float, fmt: str = ".4g") -> str:
 
 
 def expected_texts(graph: LiveGraph, eager_root: Value) -> dict[str, str]:
-    """Every slot's text as an eager build, after ``backward()``, says it: the oracle, written from the slots' meaning."""
+    """Every slot's text as an eager build, after ``backward()``, says it: the oracle, from the slots' meaning."""
     eager_root.backward()
     ours, theirs = reading_order(graph.root), reading_order(eager_root)
     assert [v.op for v in ours] == [v.op for v in theirs], "the rebuild is not the same graph"
@@ -82,6 +82,8 @@ def expected_texts(graph: LiveGraph, eager_root: Value) -> dict[str, str]:
                 out[slot] = f"{words['grad']} {num(eager.grad)}"
             elif kind == "wire-data":
                 out[slot] = num(eager.data)  # compared by its number: a named wire reads "q = 3"
+            elif kind.startswith("legend"):  # the circuit's legend: what the numbers below the wires are
+                out[slot] = words[kind]
             else:  # the output wire's share: the root's own gradient
                 out[slot] = num(eager.grad)
         else:
@@ -91,6 +93,7 @@ def expected_texts(graph: LiveGraph, eager_root: Value) -> dict[str, str]:
                 out[slot] = f"∂ {num(eager.partials[k])}"
             else:  # a circuit wire's share: upstream × local, as eager backward computed both
                 out[slot] = num(eager.grad * eager.partials[k])
+    out["rowhead"] = words["grad"]
     for i, value in enumerate(graph.rows):
         out[f"row{i}"] = num(twin[value].grad)
         out[f"rowdata{i}"] = num(twin[value].data)
@@ -131,13 +134,15 @@ def test_random_graphs_show_what_an_eager_rebuild_shows(problem: Any, data: st.D
     assume(isinstance(root, Value) and root.parents)
     graph = LiveGraph(root)
     assert set(graph.inputs) == {leaf.label for leaf in leaves if leaf in set(reading_order(root))}
-    check_against_eager(graph, graph.state(), evaluate(expr, [Value(x, f"x{i}") for i, x in enumerate(point)], SCALARGRAD_OPS))
+    eager = evaluate(expr, [Value(x, f"x{i}") for i, x in enumerate(point)], SCALARGRAD_OPS)
+    check_against_eager(graph, graph.state(), eager)
     for _ in range(2):
         new = data.draw(st.lists(st.floats(-2.0, 2.0, allow_subnormal=False), min_size=len(point), max_size=len(point)))
         assume(conditioned(expr, new))
         state = graph.set({f"x{i}": x for i, x in enumerate(new) if f"x{i}" in graph.inputs})
         assert state["error"] is None, state["error"]
-        check_against_eager(graph, state, evaluate(expr, [Value(x, f"x{i}") for i, x in enumerate(new)], SCALARGRAD_OPS))
+        eager = evaluate(expr, [Value(x, f"x{i}") for i, x in enumerate(new)], SCALARGRAD_OPS)
+        check_against_eager(graph, state, eager)
 
 
 def test_a_failing_number_keeps_the_last_good_ones_and_names_the_op() -> None:
@@ -206,6 +211,21 @@ def test_step_frames_carry_the_engines_steps_at_the_current_numbers() -> None:
         assert texts[graph.layout.nodes[twin[step.node]] + "-g"] == f"∂/∂b {num(step.tangent)}"
     assert tangents[-1].tangent == (-2.0 + 1) + (1.5 - 2.0)  # de/db = (b + 1) + (a + b) at a = 1.5, b = -2
     assert graph.frames("forward", "nope")["error"] == "nope: not a finite number"
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_forward_mode_says_what_its_numbers_are(lang: str) -> None:
+    """Below a wire forward mode shows local × input's derivative, not a gradient sent back; the table says ∂/∂b."""
+    graph = LiveGraph(examples.two_paths(), style="circuit", lang=lang)
+    words = TEXTS[lang]
+    legend = "sg-legend"  # the circuit's legend: a slot, as its words change with the direction
+    assert graph.state()["texts"][legend] == words["legend"]
+    assert graph.state()["texts"]["rowhead"] == graph.words["grad"]
+    first = graph.frames("forward", "b")["frames"][0]["texts"]
+    assert first[legend] == words["legend_forward"] and first["rowhead"] == "∂/∂b"
+    backward = graph.frames("backward")["frames"][0]["texts"]
+    assert backward.get(legend, words["legend"]) == words["legend"] and backward.get("rowhead", "grad") != "∂/∂b"
+    assert words["legend"] in graph.page()["svg"] or words["legend_forward"] in graph.page()["svg"]
 
 
 def test_big_graphs_have_no_step_buttons_but_stay_live() -> None:

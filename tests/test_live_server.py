@@ -96,7 +96,12 @@ def test_it_listens_on_the_loopback_address_only(server: LiveServer) -> None:
 
 @pytest.mark.parametrize(
     ("path", "kind"),
-    [("/", "text/html"), ("/live.js", "text/javascript"), ("/standalone.js", "text/javascript"), ("/live.css", "text/css")],
+    [
+        ("/", "text/html"),
+        ("/live.js", "text/javascript"),
+        ("/standalone.js", "text/javascript"),
+        ("/live.css", "text/css"),
+    ],
 )
 def test_it_serves_its_own_files_with_security_headers(server: LiveServer, path: str, kind: str) -> None:
     status, headers, body = request(server, "GET", path)
@@ -267,7 +272,12 @@ def test_a_taken_port_is_one_line_and_exit_status_2_before_anything_starts() -> 
             ["demo", "moons", "--live", "--no-open", "--port", str(port)],
         ):
             done = subprocess.run(
-                [sys.executable, "-m", "scalargrad", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+                [sys.executable, "-m", "scalargrad", *args],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
             assert done.returncode == 2 and done.stdout == ""
             assert done.stderr.count("\n") == 1 and f"cannot serve on 127.0.0.1:{port}" in done.stderr

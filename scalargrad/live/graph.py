@@ -166,6 +166,7 @@ class LiveGraph:
         texts = self._writer.texts(sweep, self.rows)
         for i, value in enumerate(self.rows):
             texts[f"rowdata{i}"] = self.look.num(value.data)
+        texts["rowhead"] = self.words["grad"]  # the table's derivative column, which forward mode renames
         self._texts = texts
 
     def _op_id(self, node: Value) -> str:
@@ -233,6 +234,7 @@ class LiveGraph:
             leaf = self.inputs[seed]
             steps = list(forward_steps(self.root, {leaf: 1.0}, names=self._names))
             made, _ = forward_frames(self.layout, self.look, steps, leaf, 1.0, self.words)
+            made[0].texts["rowhead"] = f"∂/∂{seed}"
         else:
             made, _ = backward_frames(
                 self.layout, self.look, list(backward_steps(self.root, names=self._names)), 1.0, self.words

@@ -168,7 +168,7 @@ function renderGraph(model, root, messages) {
   });
   const table = el("table", { class: "sg-table" },
     el("thead", {}, el("tr", {}, el("th", { text: words.table_node }), el("th", { text: words.table_data }),
-      el("th", { text: words.grad }))), body);
+      el("th", { "data-slot": "rowhead", text: words.grad }))), body);
 
   root.append(inputs, error, bar, note, caption, diagram, tooltip, table);
   const byId = index(root);
@@ -421,7 +421,8 @@ function renderTraining(model, root, messages) {
     once.disabled = state.running;
     error.hidden = !state.error;
     error.textContent = state.error || "";
-    if (root.ownerDocument.activeElement !== lrNumber) lrNumber.value = String(state.lr);
+    // A schedule's rate (0.10899999...) shown as a person would type it; the optimizer keeps the exact one.
+    if (root.ownerDocument.activeElement !== lrNumber) lrNumber.value = String(Number(state.lr.toPrecision(4)));
     if (root.ownerDocument.activeElement !== lrRange && state.lr > 0) lrRange.value = String(Math.log10(state.lr));
     state.weights.forEach((weight, i) => {
       const edge = edges[i];
