@@ -457,6 +457,9 @@ function render({ model, el: host }) {
   const page = model.get("page");
   const root = el("div", { class: "sg-live", lang: page.lang });
   setColors(root, page.colors);
+  // Keys pressed in the view are the view's: JupyterLab would take a slider's arrows or a select's letters
+  // as notebook shortcuts (it leaves alone only elements that match :read-write), and insert or move cells.
+  root.addEventListener("keydown", (event) => event.stopPropagation());
   host.append(root);
   const messages = messenger(model);
   const offline = el("div", { class: "sg-offline", role: "status", hidden: "", text: page.words.disconnected });
