@@ -28,6 +28,8 @@ from typing import Any
 
 import scalargrad
 from scalargrad import Value
+from scalargrad.cli import port_argument, serve_live
+from scalargrad.live import TrainingSession
 from scalargrad.losses import hinge_loss, l2_penalty
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD
@@ -196,13 +198,35 @@ def network_diagram(model: MLP, x: Sequence[float], path: Path, sample: int = 0)
     return save_diagram(score, path, collapse="layer", title=title)
 
 
+def live(args: Any) -> int:
+    """``--live``: the same data, network, loss and schedule, trained while a page served on 127.0.0.1 watches."""
+    rng = random.Random(args.seed)
+    xs, ys = make_moons(args.points, 0.1, rng)
+    model = MLP(2, [16, 16, 1], rng=rng)
+    params = model.parameters()
+    # The schedule stops falling at 0.1, so that resuming past --steps goes on at the last rate.
+    optimizer = SGD(params, lr=1.0, schedule=lambda step: max(0.1, 1.0 - 0.9 * step / args.steps))
+
+    def hinge(score: Value, y: Value) -> Value:  # one point's share of hinge_loss, its label a leaf
+        return (1 - y * score).relu() + l2_penalty(params, ALPHA)
+
+    def session() -> TrainingSession:
+        return TrainingSession(model, xs, ys, hinge, optimizer=optimizer, steps=args.steps)
+
+    return serve_live(args, session, "moons")
+
+
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     # micrograd's demo seeds its generators with 1337; 13 of the seeds 0-19 also reach 100% in 100 steps.
     parser = demo_parser(
         "moons", "micrograd's two-moons demo: MLP(2,[16,16,1]), hinge + L2, SGD.", prog=prog, steps=100, seed=1337
     )
     parser.add_argument("--points", type=at_least(2), default=100, help="number of data points (default: 100)")
+    parser.add_argument("--live", action="store_true", help="train in a live dashboard on 127.0.0.1 (Ctrl-C stops)")
+    port_argument(parser)
     args = parser.parse_args(argv)
+    if args.live:
+        return live(args)
 
     def body() -> int:
         engine = choose_engine(args.engine)

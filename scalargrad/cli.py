@@ -2,6 +2,7 @@
 
     scalargrad draw "(a+b)*(b+1)" a=2 b=1 -o graph.svg
     scalargrad animate "(a+b)*(b+1)" a=2 b=1 -o steps.html
+    scalargrad live "(a+b)*(b+1)" a=2 b=1
     scalargrad demo NAME [options]
     scalargrad doctor
 
@@ -29,6 +30,7 @@ from scalargrad.console import say, stop_printing
 from scalargrad.engine import NodeNames, Value, backward_steps, consumers_first, forward_steps
 from scalargrad.expr import FUNCTIONS, ExpressionError, evaluate, parse_bindings
 from scalargrad.files import make_folder
+from scalargrad.live import App, LiveGraph, LiveServer, serve
 from scalargrad.viz import GraphvizNotFound, animate_backward, animate_forward, format_for, renderer_status, save
 from scalargrad.viz.labels import check_fmt
 from scalargrad.viz.text import LANGUAGES
@@ -60,6 +62,19 @@ Writes one self-contained HTML page (no network needed) showing the graph
 after each step of the backward pass, or with --forward NAME of forward-mode
 differentiation with respect to NAME; step with the buttons or the arrow
 keys, Space plays and pauses."""
+
+_LIVE_EXAMPLES = """\
+examples:
+  scalargrad live "(a+b)*(b+1)" a=2 b=1
+  scalargrad live "(x+y)*z" x=-2 y=5 z=-4 --style circuit --port 8000 --no-open
+  scalargrad live "log(x)*y" x=2 y=3 --lang ja
+
+Serves a page on 127.0.0.1 (a free port unless --port is given) showing the
+graph with every value and gradient, a slider and a number field per
+variable, and buttons stepping through the backward pass and forward mode;
+changing a variable recomputes everything in Python. Prints the URL and
+opens it in a browser; Ctrl-C stops the server. Nothing is fetched from the
+network, and the server answers its own page on this machine only."""
 
 _DEMO_EXAMPLES = """\
 examples:
@@ -154,6 +169,21 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     _fontsize_argument(animate, 14)
     animate.set_defaults(run=_animate)
 
+    live = commands.add_parser(
+        "live",
+        help="serve a live graph on 127.0.0.1: change a variable and watch every value and gradient change",
+        description="Serve a page on 127.0.0.1 showing the expression's graph live: a slider and a number field "
+        "per variable, every value and gradient recomputed in Python when one changes.",
+        epilog=_LIVE_EXAMPLES,
+        formatter_class=_FORMATTER,
+    )
+    _expression_arguments(live)
+    _style_argument(live)
+    live.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the page (default en)")
+    _fontsize_argument(live, 14)
+    port_argument(live)
+    live.set_defaults(run=_live)
+
     demo = commands.add_parser(
         "demo",
         help="run a training demo (no NAME: list them)",
@@ -196,6 +226,48 @@ def _fontsize_argument(parser: argparse.ArgumentParser, default: float) -> None:
     parser.add_argument(
         "--fontsize", type=_number("fontsize", 4, 72), default=default, help=f"text size in points (default {default})"
     )
+
+
+def port_argument(parser: argparse.ArgumentParser) -> None:
+    """``--port N`` and ``--no-open``, for a command that serves a live page (``live``, ``demo moons --live``)."""
+    parser.add_argument(
+        "--port", type=_port, default=0, help="port on 127.0.0.1 to serve on (default: a free one)"
+    )
+    parser.add_argument("--no-open", action="store_true", help="print the URL without opening a browser")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is from 1 to 65535, got {port}")
+    return port
+
+
+def serve_live(args: argparse.Namespace, make: Callable[[], App], who: str) -> int:
+    """Build a live view's Python side with ``make``, bind its server, then serve it until Ctrl-C.
+
+    Exit status 2 with one line on stderr if the view cannot be made or the
+    port is taken, 1 without Graphviz; both before anything is printed.
+    """
+    try:
+        app = make()
+    except GraphvizNotFound as error:
+        print(f"{who}: cannot draw the graph.\n{error}", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"{who}: {error}", file=sys.stderr)
+        return 2
+    try:
+        server = LiveServer(app, port=args.port)
+    except OSError as error:
+        app.close()
+        print(f"{who}: cannot serve on 127.0.0.1:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    serve(server, open_browser=not args.no_open, say=say)
+    return 0
 
 
 def _fmt(text: str) -> str:
@@ -315,6 +387,16 @@ def _animate(args: argparse.Namespace) -> int:
     if seed is None:
         return _write(args, lambda: animate_backward(out, args.output, **options))
     return _write(args, lambda: animate_forward(out, args.output, {seed: 1.0}, **options))
+
+
+def _live(args: argparse.Namespace) -> int:
+    built = _build(args)
+    if isinstance(built, str):
+        return refuse(args, built)
+    out, _ = built
+    options: dict[str, Any] = {"rankdir": args.rankdir, "fmt": args.fmt, "style": args.style, "lang": args.lang}
+    options.update(fontsize=args.fontsize, title=args.expression.strip())
+    return serve_live(args, lambda: LiveGraph(out, **options), "scalargrad live")
 
 
 def _write(args: argparse.Namespace, write: Callable[[], object]) -> int:

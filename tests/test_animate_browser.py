@@ -21,7 +21,7 @@ import pytest
 import scalargrad as sg
 from scalargrad import Value, examples
 from scalargrad.viz import animate_backward, animate_forward
-from scalargrad.viz.text import EN, JA
+from scalargrad.viz.text import EN, JA, TEXTS
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -365,3 +365,18 @@ def test_japanese_text_is_drawn_in_a_cjk_font(open_page: Any, tmp_path: Path) ->
     assert families and all("Noto Sans CJK JP" in family for family in families)
     assert "Noto Sans CJK JP" in page.evaluate("() => getComputedStyle(document.body).fontFamily")
     assert sg.viz.FONT.count("Noto Sans CJK JP") == 1
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_a_circuits_legend_says_what_is_below_its_wires_in_each_direction(
+    open_page: Any, tmp_path: Path, lang: str
+) -> None:
+    """Backward: the gradient sent back; forward: local derivative × the input's derivative (a test of the words)."""
+    v = colah()
+    words = TEXTS[lang]
+    backward = open_page(animate_backward(v["e"], tmp_path / "b.html", lang=lang, style="circuit"))
+    assert slot_text(backward, "sg-legend") == words["legend"]
+    forward = open_page(animate_forward(v["e"], tmp_path / "f.html", {v["b"]: 1.0}, lang=lang, style="circuit"))
+    for _ in range(4):
+        assert slot_text(forward, "sg-legend") == words["legend_forward"]
+        forward.keyboard.press("ArrowRight")

@@ -43,6 +43,26 @@ class Sweep:
     #: (node, operand) -> the share that has gone along that wire (upstream × local, or local × tangent).
     carried: dict[tuple[Value, int], float] = field(default_factory=dict)
 
+    def take(self, step: Step | TangentStep) -> None:
+        """Move the sweep on by one step: what it sent (backward) or summed (forward), as the engine computed it."""
+        node = step.node
+        if isinstance(step, Step):
+            for k, update in enumerate(step.updates):
+                self.known[update.parent] = update.grad_after
+                self.carried[(node, k)] = update.contribution
+            return
+        for k, term in enumerate(step.terms):
+            self.carried[(node, k)] = term.contribution
+        self.known[node] = step.tangent
+
+    @classmethod
+    def backward(cls, root: Value, steps: Iterable[Step], grad: float = 1.0) -> Sweep:
+        """The state after every step of the backward pass: each node's gradient, each wire's share."""
+        sweep = cls({root: grad})
+        for step in steps:
+            sweep.take(step)
+        return sweep
+
 
 def table_rows(look: Look) -> list[Value]:
     """The Values the page's table lists: those with a name of their own, and the output; inputs first."""
@@ -69,6 +89,8 @@ class Writer:
         if kind == "partial":
             node, k = owner  # type: ignore[misc]
             return f"∂ {look.num(node.partials[k])}"
+        if kind.startswith("legend"):  # what the numbers below the wires are, in this direction
+            return self.words[kind.replace("legend", "legend_forward") if self.forward else kind]
         if isinstance(owner, Value):
             if kind == "data":
                 return f"{self.words['data']} {look.num(owner.data)}"
@@ -93,8 +115,8 @@ def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, str]
     return {key: text for key, text in after.items() if before.get(key) != text}
 
 
-def _local(look: Look, node: Value, k: int) -> str:
-    """``∂(1/x)/∂x = -1/x^2 = -0.5344``: the formula, then the op's recorded partial."""
+def local_derivative(look: Look, node: Value, k: int) -> str:
+    """``∂(1/x)/∂x = -1/x^2 = -0.5344``: the formula, then the op's recorded partial (escaped HTML)."""
     names = look.names
     inputs = _formula(node.op, [names(p) for p in node.parents])
     whole = inputs if len(inputs.split()) == 1 and "(" in inputs else f"({inputs})"
@@ -104,11 +126,13 @@ def _local(look: Look, node: Value, k: int) -> str:
     return html.escape(shown if formula == number else f"{shown} = {number}")
 
 
-def _named(look: Look, value: Value) -> str:
+def named(look: Look, value: Value) -> str:
+    """The node's name, escaped for a caption's HTML."""
     return html.escape(look.names(value))
 
 
-def _formula_of(look: Look, node: Value) -> str:
+def formula_of(look: Look, node: Value) -> str:
+    """How the node was computed, in its inputs' names (``c * d``), escaped for a caption's HTML."""
     return html.escape(_formula(node.op, [look.names(p) for p in node.parents]))
 
 
@@ -121,21 +145,19 @@ def backward_frames(
 
     def describe(step: Step) -> tuple[str, list[Value]]:
         node = step.node
-        for k, update in enumerate(step.updates):
-            sweep.known[update.parent] = update.grad_after
-            sweep.carried[(node, k)] = update.contribution
+        sweep.take(step)
         upstream = look.num(step.upstream)
         caption = words["step_backward"].format(
             index=step.index,
             total=len(steps),
-            node=_named(look, node),
-            formula=_formula_of(look, node),
+            node=named(look, node),
+            formula=formula_of(look, node),
             upstream=upstream,
         )
         caption += _list(
             words["update_backward"].format(
-                parent=_named(look, u.parent),
-                local=_local(look, node, k),
+                parent=named(look, u.parent),
+                local=local_derivative(look, node, k),
                 upstream=upstream,
                 partial=look.num(u.local),
                 contribution=look.num(u.contribution),
@@ -147,7 +169,7 @@ def backward_frames(
             caption += f"<p>{words['done_backward']}</p>"
         return caption, [u.parent for u in step.updates]
 
-    start = words["start_backward"].format(total=len(steps), root=_named(look, root), grad=look.num(grad))
+    start = words["start_backward"].format(total=len(steps), root=named(look, root), grad=look.num(grad))
     writer = Writer(layout, look, words, words["grad"], forward=False)
     return _frames(layout, writer, sweep, (start, [root]), ((describe(step), step.node) for step in steps))
 
@@ -162,33 +184,31 @@ def forward_frames(
 ) -> tuple[list[Frame], dict[str, list[str]]]:
     """The start and one frame per step of forward mode from ``seed``; and every text each element will hold."""
     root = look.names.root
-    seed_name = _named(look, seed)
+    seed_name = named(look, seed)
     # Every input's derivative is known from the start: 1 (the tangent) for the seed, 0 for the others.
     sweep = Sweep({leaf: 0.0 for leaf in reading_order(root) if not leaf.parents} | {seed: tangent})
 
     def describe(step: TangentStep) -> tuple[str, list[Value]]:
         node = step.node
-        for k, term in enumerate(step.terms):
-            sweep.carried[(node, k)] = term.contribution
-        sweep.known[node] = step.tangent
+        sweep.take(step)
         total = look.num(step.tangent)
         caption = words["step_forward"].format(
-            index=step.index, total=len(steps), node=_named(look, node), formula=_formula_of(look, node)
+            index=step.index, total=len(steps), node=named(look, node), formula=formula_of(look, node)
         )
         caption += _list(
             words["term_forward"].format(
-                parent=_named(look, t.parent),
+                parent=named(look, t.parent),
                 seed=seed_name,
-                local=_local(look, node, k),
+                local=local_derivative(look, node, k),
                 partial=look.num(t.local),
                 tangent=look.num(t.tangent),
                 contribution=look.num(t.contribution),
             )
             for k, t in enumerate(step.terms)
         )
-        caption += words["sum_forward"].format(node=_named(look, node), seed=seed_name, tangent=total)
+        caption += words["sum_forward"].format(node=named(look, node), seed=seed_name, tangent=total)
         if step.index == len(steps):
-            done = words["done_forward"].format(root=_named(look, root), seed=seed_name, tangent=total)
+            done = words["done_forward"].format(root=named(look, root), seed=seed_name, tangent=total)
             caption += f"<p>{done}</p>"
         return caption, list(node.parents)
 

@@ -23,13 +23,15 @@ import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 
-from scalargrad.engine import Value
+from scalargrad.engine import Value, reading_order
 from scalargrad.viz.draw import draw
 from scalargrad.viz.labels import MARKER, Look, Slots, html_text
 from scalargrad.viz.render import render
 
 SVG = "http://www.w3.org/2000/svg"
 XLINK = "http://www.w3.org/1999/xlink"
+#: Beyond this many rank steps along the edges (see `spans`), dot is told to place nodes quickly rather than best.
+BIG = 600
 ET.register_namespace("", SVG)
 ET.register_namespace("xlink", XLINK)
 
@@ -37,11 +39,18 @@ ET.register_namespace("xlink", XLINK)
 class Layout:
     """The graph under ``root`` drawn with slots; `svg` lays it out once the slots' texts are known."""
 
-    def __init__(self, root: Value, look: Look, *, rankdir: str = "LR", style: str = "nodes") -> None:
+    def __init__(
+        self, root: Value, look: Look, *, rankdir: str = "LR", style: str = "nodes", max_nodes: int = 500
+    ) -> None:
         if look.slots is None:
             raise ValueError("Layout needs a Look with slots")
         self.look = look
-        graph, self.nodes = draw(root, look, rankdir=rankdir, style=style)
+        graph, self.nodes = draw(root, look, rankdir=rankdir, style=style, max_nodes=max_nodes)
+        if spans(root) > BIG:
+            # dot spends almost all its time on such a graph placing nodes along the ranks (network simplex,
+            # over a node per rank an edge crosses); a few iterations there take a 2,000-node graph from 36 s
+            # to 3, and a 30-step recurrence reading x at every step from 45 s to 4, looser but readable.
+            graph.graph_attr["nslimit"] = "0.05"
         self.source: str = graph.source
         self.slots: Mapping[str, tuple[Value | tuple[Value, int], str]] = look.slots.owner
 
@@ -60,6 +69,22 @@ class Layout:
         for title in list(document.iter(f"{{{SVG}}}title")):
             parents[title].remove(title)  # hover tooltips naming internal node ids
         return ET.tostring(document, encoding="unicode")
+
+
+def spans(root: Value) -> int:
+    """How many ranks the graph's edges cross in all, about: what dot's placement costs grow with.
+
+    A node's rank is its depth (the longest path from an input); an edge
+    from depth 2 to depth 9 crosses 7 ranks, and dot adds a hidden node in
+    each. An input that many ops far apart read (``x`` in every step of a
+    recurrence) makes this large even in a small graph.
+    """
+    depth: dict[Value, int] = {}
+    total = 0
+    for node in reading_order(root):
+        depth[node] = 1 + max((depth[p] for p in node.parents), default=-1)
+        total += sum(depth[node] - depth[p] for p in node.parents)
+    return total
 
 
 def _width(text: str) -> float:

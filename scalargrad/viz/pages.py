@@ -94,7 +94,7 @@ def animate_forward(
     if not isinstance(seed, Value) or seed.parents:
         raise ValueError("animate_forward(seeds=...): the seed must be an input (a leaf Value) of the graph")
     tangent = _real(tangent, "animate_forward(seeds)")
-    look, layout = _prepare("animate_forward", root, names, rankdir, style, fmt, fontsize, max_nodes, words, seed)
+    look, layout = _prepare("animate_forward", root, names, rankdir, style, fmt, fontsize, max_nodes, words)
     if seed not in set(reading_order(root)):
         raise ValueError(f"animate_forward(): the seed {look.names(seed)!r} is not an input of this graph")
     steps = list(forward_steps(root, {seed: tangent}, names=names))
@@ -121,7 +121,6 @@ def _prepare(
     fontsize: float,
     max_nodes: int,
     words: Mapping[str, str],
-    seed: Value | None = None,
 ) -> tuple[Look, Layout]:
     """Check the arguments, then draw the graph once with slots for every number."""
     if not isinstance(root, Value):
@@ -135,16 +134,12 @@ def _prepare(
             f"{who}(): the graph has {count} Values, more than max_nodes={max_nodes}; a page is for following "
             "step by step, so animate a smaller piece (one neuron, say) or raise max_nodes"
         )
-    legend = "legend_forward" if seed is not None else "legend"
-    diagram_words = dict(words)
-    diagram_words["legend"] = words[legend]
-    diagram_words["legend_vertical"] = words[legend + "_vertical"]
     look = Look(
         names=NodeNames(root, names),
         fmt=fmt,
         prefix="sg-",
         fontsize=check_fontsize(fontsize, who),
-        words=diagram_words,
+        words=words,
         slots=Slots(),
         every_name=True,
     )

@@ -34,3 +34,9 @@ RECEIVING_FILL = "#d6e8ff"
 FONT = "Helvetica,Arial,Noto Sans CJK JP,sans-serif"
 #: The same list for CSS, where multi-word names are quoted.
 CSS_FONT = 'Helvetica, Arial, "Noto Sans CJK JP", "Hiragino Sans", "Yu Gothic", sans-serif'
+#: A network's weights by sign (the live training dashboard): Okabe and Ito's blue and vermillion.
+POSITIVE_COLOR = "#0072B2"
+NEGATIVE_COLOR = "#D55E00"
+#: Classes in a decision-boundary plot: the dots (Okabe and Ito's), and the lighter regions around them.
+CLASS_COLORS = ("#D55E00", "#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
+CLASS_FILLS = ("#f6d5c2", "#c6dbef", "#c2e8d8", "#f0d6e6", "#fae3b8", "#d4ebf9")

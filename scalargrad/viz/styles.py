@@ -268,4 +268,10 @@ class Circuit(Style):
                 for leaf in self.leaves:
                     column.node(leaf)
         key = "legend_vertical" if self.rankdir in ("TB", "BT") else "legend"
-        self.graph.attr(label=f"<{look.note(look.words[key])}>", labelloc="b", labeljust="l")
+        if look.slots is None:
+            legend = look.note(look.words[key])
+        else:  # a slot, as a page says something else below the wires while it steps forward
+            slot = look.prefix + "legend"
+            note = look.note(look.slots.text(slot, root, key))
+            legend = f'<table border="0" cellborder="0" cellpadding="0"><tr>{look.cell(note, slot)}</tr></table>'
+        self.graph.attr(label=f"<{legend}>", labelloc="b", labeljust="l")

@@ -1,0 +1,147 @@
+"""Between a live view's page and its Python side: messages in, changes of the model out, latest first.
+
+Both transports (a Jupyter widget's model, the local server's HTTP and
+server-sent events) carry the same thing. The page sees a *model*: a few
+keys, each holding JSON (``page`` once, then ``state``, ``frames``, ``ack``),
+and it sends *messages*, JSON objects with a ``type`` and an ``id``. An `App`
+(a live graph, a training session) turns a message into new values for
+some keys; a `Session` runs it.
+
+Why a worker thread and a pending slot instead of a queue: a dragged slider
+sends a message per pixel. A queue would recompute every one of them in turn,
+and the page would show numbers for where the slider *was*, further and
+further behind. Here a message that arrives while a recompute runs waits in
+one slot per type, and a newer one of the same type replaces it (``set``
+messages merge their ``values``, so each input's latest number is kept). So
+at most one recompute is ever waiting, and it is for the latest numbers. The
+page does its part too: it keeps one message in flight and sends the next
+when ``ack`` says the last one was handled.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+#: Sets one key of the model: what a transport gives an app to send changes with.
+Publish = Callable[[str, Any], None]
+
+log = logging.getLogger(__name__)
+
+
+def asset(name: str) -> str:
+    """A file of the one front-end both transports serve (``live.js``, ``live.css``, ...), from the package."""
+    from importlib import resources
+
+    return resources.files("scalargrad.live").joinpath("static", name).read_text(encoding="utf-8")
+
+
+class App(Protocol):
+    """What a live view's Python side does; `scalargrad.live.graph` and `scalargrad.live.training` have one each."""
+
+    def initial(self) -> dict[str, Any]:
+        """Every key of the model with its current value (JSON-able), for a page that opens now."""
+        ...
+
+    def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """Act on one message from the page; return the keys that changed, with their new values."""
+        ...
+
+    def start(self, publish: Publish) -> None:
+        """Begin any work of its own (a training loop), publishing what it changes with ``publish``."""
+        ...
+
+    def close(self) -> None:
+        """Stop that work."""
+        ...
+
+
+def check_message(message: object) -> dict[str, Any] | None:
+    """``message`` if it is one a page may send (an object with a string ``type``, a whole ``id``), else None."""
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return None
+    number = message.get("id", 0)
+    if isinstance(number, bool) or not isinstance(number, int):
+        return None
+    if "values" in message and not isinstance(message["values"], dict):
+        return None
+    return message
+
+
+class Session:
+    """Runs an `App` on one worker thread, coalescing the messages that arrive while it is busy.
+
+    ``submit`` never waits for a recompute. The worker handles every pending
+    type in the order it first arrived, publishes what changed, then
+    publishes ``ack``: the id of the newest message handled.
+    """
+
+    def __init__(self, app: App, publish: Publish) -> None:
+        self.app = app
+        self._publish = publish
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._ack = 0
+        self._wake = threading.Condition()
+        self._closed = False
+        self._busy = False
+        #: Messages submitted, and messages the app handled: coalescing makes the second smaller.
+        self.submitted = 0
+        self.handled = 0
+        self._thread = threading.Thread(target=self._work, name="scalargrad-live", daemon=True)
+        self._thread.start()
+        app.start(publish)
+
+    def submit(self, message: object) -> bool:
+        """Queue ``message``, replacing a pending one of its type; False if it is not a message at all."""
+        checked = check_message(message)
+        if checked is None:
+            return False
+        with self._wake:
+            self.submitted += 1
+            waiting = self._pending.get(checked["type"])
+            if waiting is not None and "values" in waiting and "values" in checked:
+                # Merged, not replaced: a message for input a, then one for b, must not lose a's number.
+                checked = {**checked, "values": {**waiting["values"], **checked["values"]}}
+            self._pending[checked["type"]] = checked
+            self._wake.notify_all()
+        return True
+
+    def _work(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                batch, self._pending = self._pending, {}
+                self._busy = True
+            for message in batch.values():
+                try:
+                    changes = self.app.handle(message)
+                except Exception:  # a bug, not the user's input (apps report that in the state): keep going
+                    log.exception("scalargrad.live: handling a %r message failed", message.get("type"))
+                    changes = {}
+                self.handled += 1
+                for key, value in changes.items():
+                    self._publish(key, value)
+                self._ack = max(self._ack, message.get("id", 0))
+            self._publish("ack", self._ack)
+            with self._wake:
+                self._busy = False
+                self._wake.notify_all()
+
+    def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until nothing is pending or being handled (for tests and scripts); False on timeout."""
+        with self._wake:
+            return self._wake.wait_for(lambda: not self._pending and not self._busy, timeout)
+
+    def close(self) -> None:
+        """Stop the worker and the app's own work; what is still pending is dropped."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify_all()
+        self.app.close()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=5.0)
