@@ -17,22 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import chromium
 
 import scalargrad as sg
 from scalargrad import Value, examples
 from scalargrad.viz import animate_backward, animate_forward
 from scalargrad.viz.text import EN, JA, TEXTS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 needs_dot = pytest.mark.skipif(
     shutil.which("dot") is None and not os.environ.get("CI"), reason="Graphviz `dot` is not installed"
 )
@@ -114,33 +105,11 @@ def test_both_languages_have_the_same_texts_with_the_same_placeholders() -> None
 # ---------------------------------------------------------------------------
 
 
-def _unavailable() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright Python package is not installed"
-    if not Path(CHROMIUM).exists():
-        return f"no Chromium at {CHROMIUM} (Debian package `chromium`)"
-    if shutil.which("dot") is None:
-        return "Graphviz `dot` is not installed"
-    return None
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    reason = _unavailable()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the browser test must run in CI, but {reason}")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

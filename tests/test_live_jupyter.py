@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from test_live_browser import CHROMIUM, CHROMIUM_ARGS, slot_texts
-from test_live_browser import _unavailable as browser_unavailable
+from chromium import chromium
+from chromium import unavailable as browser_unavailable
+from test_live_browser import slot_texts
 from test_live_graph import expected_texts, num
 
 from scalargrad import Value
@@ -307,14 +308,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
 @pytest.fixture(scope="module")
 def browser(lab: Lab) -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
