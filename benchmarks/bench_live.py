@@ -24,7 +24,7 @@ import time
 
 from scalargrad import Value
 from scalargrad.engine import reading_order
-from scalargrad.live import LiveGraph, LiveServer
+from scalargrad.liveview import LiveGraph, LiveServer
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 

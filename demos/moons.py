@@ -29,7 +29,7 @@ from typing import Any
 import scalargrad
 from scalargrad import Value
 from scalargrad.cli import port_argument, serve_live
-from scalargrad.live import TrainingSession
+from scalargrad.liveview import TrainingSession
 from scalargrad.losses import hinge_loss, l2_penalty
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD

@@ -34,17 +34,12 @@ from scalargrad.engine import (
     tanh,
 )
 from scalargrad.engine import sum as sum
-from scalargrad.live import live as live
-from scalargrad.live import live_training
+from scalargrad.liveview import live, live_training
 from scalargrad.replay import GraphChangedError, Tape
 from scalargrad.replay import compile as compile
 from scalargrad.viz import GraphvizNotFound, animate_backward, animate_forward, draw_dot
 
 __version__ = "0.1.0"
-
-# scalargrad.live is the function live(root), which takes the name of its package: importing a submodule
-# later (scalargrad.live.server) sets an attribute on that package, never on this one, so the name stays
-# the function. The package's contents are `from scalargrad.live import ...` away.
 
 # `sum` and `compile` are scalargrad.sum and scalargrad.compile, but not in __all__:
 # `from scalargrad import *` must not shadow the builtins of those names.

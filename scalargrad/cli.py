@@ -30,7 +30,7 @@ from scalargrad.console import say, stop_printing
 from scalargrad.engine import NodeNames, Value, backward_steps, consumers_first, forward_steps
 from scalargrad.expr import FUNCTIONS, ExpressionError, evaluate, parse_bindings
 from scalargrad.files import make_folder
-from scalargrad.live import App, LiveGraph, LiveServer, serve
+from scalargrad.liveview import App, LiveGraph, LiveServer, serve
 from scalargrad.viz import GraphvizNotFound, animate_backward, animate_forward, format_for, renderer_status, save
 from scalargrad.viz.labels import check_fmt
 from scalargrad.viz.text import LANGUAGES

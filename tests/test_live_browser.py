@@ -22,8 +22,8 @@ from test_live_training import hinge_for, moons
 
 from scalargrad import Value, examples
 from scalargrad.expr import evaluate as evaluate_text
-from scalargrad.live import LiveGraph, LiveServer, TrainingSession
-from scalargrad.live.session import App
+from scalargrad.liveview import LiveGraph, LiveServer, TrainingSession
+from scalargrad.liveview.session import App
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD
 

@@ -30,8 +30,8 @@ import scalargrad as sg
 from scalargrad import Value, examples
 from scalargrad.engine import backward_steps, forward_steps, reading_order
 from scalargrad.expr import evaluate as evaluate_text
-from scalargrad.live import LiveGraph, Session
-from scalargrad.live.text import LIVE_TEXTS
+from scalargrad.liveview import LiveGraph, Session
+from scalargrad.liveview.text import LIVE_TEXTS
 from scalargrad.viz.text import TEXTS
 
 pytestmark = pytest.mark.skipif(
@@ -352,3 +352,11 @@ def test_bad_arguments_are_refused() -> None:
         LiveGraph(examples.two_paths(), style="boxes")
     with pytest.raises(ValueError, match="fmt"):
         LiveGraph(examples.two_paths(), fmt="<9")
+
+
+def test_the_function_and_its_package_have_different_names() -> None:
+    """`scalargrad.live` is the function; the package is `scalargrad.liveview`, so importing a module of it works."""
+    import scalargrad.liveview.session as session
+
+    assert callable(sg.live) and sg.live.__module__ == "scalargrad.liveview"
+    assert session.Session is Session

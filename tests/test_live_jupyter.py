@@ -44,7 +44,7 @@ from test_live_graph import expected_texts, num
 
 from scalargrad import Value
 from scalargrad.expr import evaluate as evaluate_text
-from scalargrad.live import LiveGraph
+from scalargrad.liveview import LiveGraph
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

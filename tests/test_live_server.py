@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 
 from scalargrad import examples
-from scalargrad.live import LiveGraph
-from scalargrad.live.server import CSP, MAX_MESSAGE, LiveServer
+from scalargrad.liveview import LiveGraph
+from scalargrad.liveview.server import CSP, MAX_MESSAGE, LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(
@@ -120,7 +120,7 @@ def test_it_serves_its_own_files_with_security_headers(server: LiveServer, path:
         "/%2e%2e/pyproject.toml",
         "/%2e%2e/",
         "/static/live.js",
-        "/scalargrad/live/static/live.js",
+        "/scalargrad/liveview/static/live.js",
         "//etc/passwd",
         "/live.js/../../pyproject.toml",
         "/index.html",

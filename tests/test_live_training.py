@@ -21,7 +21,7 @@ import pytest
 
 import scalargrad as sg
 from scalargrad import Value
-from scalargrad.live import TrainingSession
+from scalargrad.liveview import TrainingSession
 from scalargrad.losses import cross_entropy, l2_penalty
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD

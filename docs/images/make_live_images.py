@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from scalargrad import Value, examples
-from scalargrad.live import LiveGraph, LiveServer, TrainingSession
-from scalargrad.live.session import App
+from scalargrad.liveview import LiveGraph, LiveServer, TrainingSession
+from scalargrad.liveview.session import App
 from scalargrad.losses import l2_penalty
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD

@@ -31,8 +31,8 @@ from typing import Any
 
 from scalargrad.engine import NodeNames, Value, backward_steps, forward_steps, reading_order
 from scalargrad.engine.value import is_constant
-from scalargrad.live.session import Publish
-from scalargrad.live.text import words as live_words
+from scalargrad.liveview.session import Publish
+from scalargrad.liveview.text import words as live_words
 from scalargrad.replay import compile as compile_tape
 from scalargrad.viz.draw import STYLES, check_fontsize
 from scalargrad.viz.frames import (
@@ -282,7 +282,7 @@ class LiveGraph:
             else self.words["steps_too_big"].format(limit=MAX_STEP_VALUES, count=self.count),
         }
 
-    # -- as an App (scalargrad.live.session) -----------------------------------
+    # -- as an App (scalargrad.liveview.session) -----------------------------------
 
     def initial(self) -> dict[str, Any]:
         return {"page": self.page(), "state": self.state(), "frames": {}, "hover": {}, "ack": 0}

@@ -22,7 +22,7 @@ except ImportError as error:  # pragma: no cover - exercised where the extra is 
         "(or, without Jupyter, run `scalargrad live \"EXPR\" a=1` for the same view in a browser)"
     ) from error
 
-from scalargrad.live.session import App, Session, asset
+from scalargrad.liveview.session import App, Session, asset
 
 
 class LiveWidget(anywidget.AnyWidget):

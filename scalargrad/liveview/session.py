@@ -35,11 +35,11 @@ def asset(name: str) -> str:
     """A file of the one front-end both transports serve (``live.js``, ``live.css``, ...), from the package."""
     from importlib import resources
 
-    return resources.files("scalargrad.live").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("scalargrad.liveview").joinpath("static", name).read_text(encoding="utf-8")
 
 
 class App(Protocol):
-    """What a live view's Python side does; `scalargrad.live.graph` and `scalargrad.live.training` have one each."""
+    """What a live view's Python side does: `liveview.graph` and `liveview.training` each have one."""
 
     def initial(self) -> dict[str, Any]:
         """Every key of the model with its current value (JSON-able), for a page that opens now."""
@@ -121,7 +121,7 @@ class Session:
                 try:
                     changes = self.app.handle(message)
                 except Exception:  # a bug, not the user's input (apps report that in the state): keep going
-                    log.exception("scalargrad.live: handling a %r message failed", message.get("type"))
+                    log.exception("scalargrad.liveview: handling a %r message failed", message.get("type"))
                     changes = {}
                 self.handled += 1
                 for key, value in changes.items():

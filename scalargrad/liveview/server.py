@@ -5,7 +5,7 @@ The page is the same ES module the Jupyter widget runs (``static/live.js``),
 given a stand-in for the widget's model (``static/standalone.js``): the
 model's keys arrive as server-sent events on ``GET /events`` (all of them
 when the page connects, then each change), and the page's messages go to
-``POST /message`` as JSON, into a `scalargrad.live.session.Session`.
+``POST /message`` as JSON, into a `scalargrad.liveview.session.Session`.
 
 Why the standard library: the server has one page, four fixed files, one
 stream and one endpoint, and serves one person on one machine.
@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from scalargrad.live.session import App, Session, asset
+from scalargrad.liveview.session import App, Session, asset
 
 #: The largest message body the page may post, in bytes (a page's messages are well under 1 KB).
 MAX_MESSAGE = 64 * 1024
@@ -59,7 +59,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-#: Path -> (file in scalargrad/live/static, content type): everything the server serves besides the stream.
+#: Path -> (file in scalargrad/liveview/static, content type): everything the server serves besides the stream.
 ASSETS = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/live.js": ("live.js", "text/javascript; charset=utf-8"),

@@ -32,10 +32,10 @@ from typing import Any
 
 from scalargrad.engine import Value, grad, no_grad, reading_order
 from scalargrad.engine import sum as value_sum
-from scalargrad.live.graph import colors
-from scalargrad.live.network import network_svg, neuron_id
-from scalargrad.live.session import Publish
-from scalargrad.live.text import words as live_words
+from scalargrad.liveview.graph import colors
+from scalargrad.liveview.network import network_svg, neuron_id
+from scalargrad.liveview.session import Publish
+from scalargrad.liveview.text import words as live_words
 from scalargrad.marks import mark_of
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD, Optimizer
@@ -259,7 +259,7 @@ class TrainingSession:
                 try:
                     publish("state", self.state())
                 except Exception:  # a bug: say so, and keep the loop (and the page's controls) alive
-                    log.exception("scalargrad.live: the training state could not be published")
+                    log.exception("scalargrad.liveview: the training state could not be published")
                 last = now
             if self._running and self.interval > 0:
                 with self._wake:
@@ -357,7 +357,7 @@ class TrainingSession:
             "lr_log": [-4, 1],
         }
 
-    # -- as an App (scalargrad.live.session) -----------------------------------
+    # -- as an App (scalargrad.liveview.session) -----------------------------------
 
     def initial(self) -> dict[str, Any]:
         return {"page": self.page(), "state": self.state(), "frames": {}, "hover": {}, "ack": 0}

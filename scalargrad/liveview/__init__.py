@@ -32,13 +32,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scalargrad.engine import Value
-from scalargrad.live.graph import LiveGraph
-from scalargrad.live.session import App, Session
-from scalargrad.live.training import Loss, TrainingSession
+from scalargrad.liveview.graph import LiveGraph
+from scalargrad.liveview.session import App, Session
+from scalargrad.liveview.training import Loss, TrainingSession
 
 if TYPE_CHECKING:
-    from scalargrad.live.server import LiveServer, serve
-    from scalargrad.live.widget import LiveWidget
+    from scalargrad.liveview.server import LiveServer, serve
+    from scalargrad.liveview.widget import LiveWidget
     from scalargrad.nn import MLP
 
 __all__ = ["App", "LiveGraph", "LiveServer", "Session", "TrainingSession", "live", "live_training", "serve"]
@@ -47,7 +47,7 @@ __all__ = ["App", "LiveGraph", "LiveServer", "Session", "TrainingSession", "live
 def __getattr__(name: str) -> object:
     # The server (http.server and friends) is imported when asked for, not with every `import scalargrad`.
     if name in ("LiveServer", "serve"):
-        from scalargrad.live import server
+        from scalargrad.liveview import server
 
         return getattr(server, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -75,7 +75,7 @@ def live(
     arguments are `scalargrad.viz.animate_backward`'s. Needs the ``live``
     extra (``pip install 'scalargrad[live]'``) and Graphviz.
     """
-    from scalargrad.live.widget import LiveWidget
+    from scalargrad.liveview.widget import LiveWidget
 
     options: dict[str, Any] = {"lang": lang, "fmt": fmt, "rankdir": rankdir, "fontsize": fontsize, "title": title}
     return LiveWidget(LiveGraph(root, names=names, style=style, **options))
@@ -98,6 +98,6 @@ def live_training(
     ``lr``, ``sample``, ``steps``, ``running``, ``interval``, ``lang``, ...).
     ``widget.close()`` stops training.
     """
-    from scalargrad.live.widget import LiveWidget
+    from scalargrad.liveview.widget import LiveWidget
 
     return LiveWidget(TrainingSession(model, xs, ys, loss, **options))
