@@ -265,8 +265,11 @@ class SlowApp:
     def __init__(self) -> None:
         self.seen: list[dict[str, Any]] = []
 
-    def initial(self) -> dict[str, Any]:
-        return {"state": {}, "ack": 0}
+    def page(self) -> dict[str, Any]:
+        return {}
+
+    def state(self) -> dict[str, Any]:
+        return {}
 
     def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
         self.seen.append(dict(message))
@@ -293,16 +296,19 @@ def test_messages_arriving_during_a_recompute_are_coalesced_into_the_latest() ->
     try:
         for i in range(1, 101):  # a dragged slider: a message per pixel, a for a while, then b too
             values = {"a": float(i)} if i <= 60 else {"b": float(i)}
-            assert session.submit({"type": "set", "id": i, "values": values})
-        session.submit({"type": "frames", "id": 101, "sweep": "backward"})
+            assert session.submit({"type": "set", "id": f"v-{i}", "values": values})
+        session.submit({"type": "frames", "id": "v-101", "sweep": "backward"})
         assert session.idle()
         assert session.submitted == 101
         assert session.handled <= 4, app.seen  # the first, then the latest of each type
         sets = [m for m in app.seen if m["type"] == "set"]
         assert sets[-1]["values"] == {"a": 60.0, "b": 100.0}  # a's latest kept when b's came
-        assert published[-1] == ("ack", 101)
-        assert not session.submit({"id": 3}) and not session.submit(["set"]) and not session.submit({"type": 1})
-        assert not session.submit({"type": "set", "id": True}) and not session.submit({"type": "set", "values": 2})
+        # Every message is acknowledged, those replaced by newer ones too: a page waits on the one it sent.
+        acked = [i for key, ids in published if key == "ack" for i in ids]
+        assert sorted(acked) == sorted(f"v-{i}" for i in range(1, 102)) and "v-101" in published[-1][1]
+        assert not session.submit({"id": "x"}) and not session.submit(["set"]) and not session.submit({"type": 1})
+        assert not session.submit({"type": "set", "id": 3}) and not session.submit({"type": "set", "values": 2})
+        assert not session.submit({"type": "set", "id": "x" * 65})
     finally:
         session.close()
 
@@ -323,7 +329,7 @@ def test_a_live_graph_under_a_session_recomputes_the_latest_numbers_once_per_bur
     session = Session(graph, lambda key, value: states.append(value) if key == "state" else None)
     try:
         for i in range(50):
-            session.submit({"type": "set", "id": i + 1, "values": {"b": i / 10}})
+            session.submit({"type": "set", "id": f"p-{i + 1}", "values": {"b": i / 10}})
         assert session.idle()
         assert recomputes <= 3
         check_against_eager(graph, states[-1], evaluate_text("(a+b)*(b+1)", {"a": 2.0, "b": 4.9})[0])

@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from chromium import chromium
@@ -402,3 +402,47 @@ def test_keys_pressed_on_the_widget_s_slider_and_select_stay_in_the_widget(noteb
     page.keyboard.press("b")  # a select picks the option starting with the letter typed
     expect(select).to_have_value("b", timeout=3_000)
     assert notebook_cells(page) == [("code", source) for source in CELLS]
+
+
+def test_two_views_of_one_widget_each_get_their_answers(browser: Browser, lab: Lab) -> None:
+    """The widget shown twice: the second view's messages are acknowledged and its hovers answered, every time.
+
+    Each view counts its own messages; acknowledging "the largest id handled" left a view whose count was
+    behind the other's waiting 10 s per message, and a hover answered as before was never sent again.
+    """
+    from playwright.sync_api import expect
+
+    write_notebook(lab, "two-views.ipynb", [*CELLS, "w"])
+    page = browser.new_page(viewport={"width": 1300, "height": 1800})
+    try:
+        run_notebook(page, lab, "two-views.ipynb")
+        views = page.locator(WIDGET)
+        expect(views).to_have_count(2, timeout=STARTUP_MS)
+        first, second = views.nth(0), views.nth(1)
+        graph = mirror()
+        out = f"#{graph.layout.nodes[graph.root]}-d"
+        expect(second.locator(".sg-diagram[data-centred=true]")).to_have_count(1, timeout=STARTUP_MS)
+
+        def type_into(view: Any, text: str) -> None:
+            field = view.locator("input[type=number][name=a]")
+            field.click()
+            field.press("Control+a")
+            field.press_sequentially(text)
+
+        type_into(first, "3")  # the first view's messages: e = (3 + 1)(1 + 1) = 8, in both views
+        expect(second.locator(out)).to_have_text("data 8", timeout=ROUND_TRIP_MS)
+        for a in (4, 5, 6):  # the second view's: each answered in well under the old 10 s wait
+            type_into(second, str(a))
+            expect(second.locator(out)).to_have_text(f"data {(a + 1) * 2}", timeout=5_000)
+            expect(first.locator(out)).to_have_text(f"data {(a + 1) * 2}", timeout=5_000)
+
+        op = f"#{graph.layout.nodes[graph.root]}op"
+        for _ in range(2):  # the same op twice, the numbers unchanged: the same answer, shown again
+            second.locator(op).hover()
+            expect(second.locator(".sg-tooltip")).to_be_visible(timeout=5_000)
+            expect(second.locator(".sg-tooltip")).to_contain_text("∂(t1 * t2)/∂t1 = t2 = 2")
+            page.mouse.move(5, 5)
+            expect(second.locator(".sg-tooltip")).to_be_hidden()
+        expect(first.locator(".sg-tooltip")).to_be_hidden()  # the other view's pointer is elsewhere
+    finally:
+        page.close()

@@ -162,7 +162,7 @@ def test_messages_are_json_of_limited_size_to_one_endpoint(server: LiveServer) -
     assert request(server, "POST", "/message", big, Content_Type="application/json")[0] == 413
     assert request(server, "PUT", "/message", b"{}", Content_Type="application/json")[0] == 501
     assert request(server, "DELETE", "/")[0] == 501
-    assert post(server, {"type": "set", "id": 1, "values": {"b": 3}}) == 204
+    assert post(server, {"type": "set", "id": "p-1", "values": {"b": 3}}) == 204
 
 
 def test_the_stream_sends_the_model_then_each_change(server: LiveServer) -> None:
@@ -171,9 +171,9 @@ def test_the_stream_sends_the_model_then_each_change(server: LiveServer) -> None
     assert name == "model" and set(model) == {"page", "state", "frames", "hover", "ack"}
     assert model["page"]["kind"] == "graph" and "<svg" in model["page"]["svg"]
     assert model["state"]["texts"]["sg-n4-d"] == "data 6"
-    assert post(server, {"type": "set", "id": 7, "values": {"b": 3}}) == 204
+    assert post(server, {"type": "set", "id": "p-7", "values": {"b": 3}}) == 204
     seen: dict[str, Any] = {}
-    while seen.get("ack") != 7:
+    while "p-7" not in seen.get("ack", []):
         name, change = next(stream)
         assert name == "change"
         seen[change["key"]] = change["value"]

@@ -284,9 +284,6 @@ class LiveGraph:
 
     # -- as an App (scalargrad.liveview.session) -----------------------------------
 
-    def initial(self) -> dict[str, Any]:
-        return {"page": self.page(), "state": self.state(), "frames": {}, "hover": {}, "ack": 0}
-
     def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
         kind = message.get("type")
         if kind == "set":
@@ -294,10 +291,10 @@ class LiveGraph:
         if kind == "frames":
             sweep, seed = message.get("sweep"), message.get("seed")
             made = self.frames("forward" if sweep == "forward" else "backward", seed if isinstance(seed, str) else None)
-            return {"frames": {**made, "id": message.get("id", 0)}}
-        if kind == "hover":
+            return {"frames": {**made, "id": message.get("id", "")}}
+        if kind == "hover":  # the id tells the asking view its answer, even one equal to the last
             element = message.get("element")
-            return {"hover": self.hover(element)} if isinstance(element, str) else {}
+            return {"hover": {**self.hover(element), "id": message.get("id", "")}} if isinstance(element, str) else {}
         return {}
 
     def start(self, publish: Publish) -> None:

@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from scalargrad.liveview.session import App, Session, asset
+from scalargrad.liveview.session import App, Session, asset, initial
 
 #: The largest message body the page may post, in bytes (a page's messages are well under 1 KB).
 MAX_MESSAGE = 64 * 1024
@@ -110,7 +110,7 @@ class LiveServer:
             raise ValueError(f"LiveServer(port={port!r}): give a port number from 1 to 65535, or 0 for a free one")
         self._lock = threading.Lock()
         self._streams: set[_Stream] = set()
-        self._model = app.initial()
+        self._model = initial(app)
         self.httpd = _HTTPServer((HOST, port), _Handler)
         self.httpd.live = self
         self.port: int = self.httpd.server_address[1]

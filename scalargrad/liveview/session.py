@@ -2,8 +2,11 @@
 
 Both transports (a Jupyter widget's model, the local server's HTTP and
 server-sent events) carry the same thing. The page sees a *model*: a few
-keys, each holding JSON (``page`` once, then ``state``, ``frames``, ``ack``),
-and it sends *messages*, JSON objects with a ``type`` and an ``id``. An `App`
+keys, each holding JSON (``page`` once, then ``state``, ``frames``, ``hover``,
+``ack``), and it sends *messages*, JSON objects with a ``type`` and an ``id``
+unique to the page (one notebook output may be shown in several views, and
+a page may be reloaded while Python runs on: ids restarting at 1 would
+collide). An `App`
 (a live graph, a training session) turns a message into new values for
 some keys; a `Session` runs it.
 
@@ -15,7 +18,8 @@ one slot per type, and a newer one of the same type replaces it (``set``
 messages merge their ``values``, so each input's latest number is kept). So
 at most one recompute is ever waiting, and it is for the latest numbers. The
 page does its part too: it keeps one message in flight and sends the next
-when ``ack`` says the last one was handled.
+when ``ack``, the ids of the messages handled (or replaced by newer ones),
+includes it.
 """
 
 from __future__ import annotations
@@ -38,11 +42,19 @@ def asset(name: str) -> str:
     return resources.files("scalargrad.liveview").joinpath("static", name).read_text(encoding="utf-8")
 
 
+#: The longest message id a page may send: ids are a page's random token and a count.
+MAX_ID = 64
+
+
 class App(Protocol):
     """What a live view's Python side does: `liveview.graph` and `liveview.training` each have one."""
 
-    def initial(self) -> dict[str, Any]:
-        """Every key of the model with its current value (JSON-able), for a page that opens now."""
+    def page(self) -> dict[str, Any]:
+        """What never changes while the page is open: the drawing, the inputs or controls, the words."""
+        ...
+
+    def state(self) -> dict[str, Any]:
+        """What the page shows now."""
         ...
 
     def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,12 +70,16 @@ class App(Protocol):
         ...
 
 
+def initial(app: App) -> dict[str, Any]:
+    """Every key of the model with its current value (JSON-able), for a page that opens now."""
+    return {"page": app.page(), "state": app.state(), "frames": {}, "hover": {}, "ack": []}
+
+
 def check_message(message: object) -> dict[str, Any] | None:
-    """``message`` if it is one a page may send (an object with a string ``type``, a whole ``id``), else None."""
+    """``message`` if it is one a page may send (an object with a string ``type``, a short string ``id``)."""
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return None
-    number = message.get("id", 0)
-    if isinstance(number, bool) or not isinstance(number, int):
+    if not isinstance(message.get("id", ""), str) or len(message.get("id", "")) > MAX_ID:
         return None
     if "values" in message and not isinstance(message["values"], dict):
         return None
@@ -75,14 +91,15 @@ class Session:
 
     ``submit`` never waits for a recompute. The worker handles every pending
     type in the order it first arrived, publishes what changed, then
-    publishes ``ack``: the id of the newest message handled.
+    publishes ``ack``: the ids of the messages it took, handled or replaced.
     """
 
     def __init__(self, app: App, publish: Publish) -> None:
         self.app = app
         self._publish = publish
         self._pending: dict[str, dict[str, Any]] = {}
-        self._ack = 0
+        #: The ids of the messages submitted since the worker last took the pending ones.
+        self._received: list[str] = []
         self._wake = threading.Condition()
         self._closed = False
         self._busy = False
@@ -100,6 +117,8 @@ class Session:
             return False
         with self._wake:
             self.submitted += 1
+            if "id" in checked:
+                self._received.append(checked["id"])
             waiting = self._pending.get(checked["type"])
             if waiting is not None and "values" in waiting and "values" in checked:
                 # Merged, not replaced: a message for input a, then one for b, must not lose a's number.
@@ -116,6 +135,7 @@ class Session:
                 if self._closed:
                     return
                 batch, self._pending = self._pending, {}
+                received, self._received = self._received, []
                 self._busy = True
             for message in batch.values():
                 try:
@@ -126,8 +146,8 @@ class Session:
                 self.handled += 1
                 for key, value in changes.items():
                     self._publish(key, value)
-                self._ack = max(self._ack, message.get("id", 0))
-            self._publish("ack", self._ack)
+            # Every id taken, the replaced ones too: a page waiting on one it sent may send its next.
+            self._publish("ack", received)
             with self._wake:
                 self._busy = False
                 self._wake.notify_all()

@@ -359,9 +359,6 @@ class TrainingSession:
 
     # -- as an App (scalargrad.liveview.session) -----------------------------------
 
-    def initial(self) -> dict[str, Any]:
-        return {"page": self.page(), "state": self.state(), "frames": {}, "hover": {}, "ack": 0}
-
     def handle(self, message: Mapping[str, Any]) -> dict[str, Any]:
         kind = message.get("type")
         with self._wake:

@@ -22,7 +22,7 @@ except ImportError as error:  # pragma: no cover - exercised where the extra is 
         "(or, without Jupyter, run `scalargrad live \"EXPR\" a=1` for the same view in a browser)"
     ) from error
 
-from scalargrad.liveview.session import App, Session, asset
+from scalargrad.liveview.session import App, Session, asset, initial
 
 
 class LiveWidget(anywidget.AnyWidget):
@@ -34,10 +34,10 @@ class LiveWidget(anywidget.AnyWidget):
     state = traitlets.Dict().tag(sync=True)
     frames = traitlets.Dict().tag(sync=True)
     hover = traitlets.Dict().tag(sync=True)
-    ack = traitlets.Int(0).tag(sync=True)
+    ack = traitlets.List(traitlets.Unicode()).tag(sync=True)
 
     def __init__(self, app: App) -> None:
-        super().__init__(**app.initial())
+        super().__init__(**initial(app))
         self.app = app
         self.session = Session(app, self._publish)
         self.on_msg(self._receive)

@@ -28,12 +28,15 @@ function svgEl(tag, attrs = {}) {
 
 // Messages to Python, latest wins: at most one is in flight; while it is, a newer message of the same
 // type replaces the waiting one ("set" messages merge their values, so every input's newest number is
-// kept). When "ack" says the one in flight was handled, the next goes. A dragged slider therefore never
-// queues up stale recomputes, whatever the transport.
+// kept). When "ack" lists the one in flight, the next goes. A dragged slider therefore never queues up
+// stale recomputes, whatever the transport. Ids are this view's own (a random token and a count): a
+// notebook may show one widget in several views, and a page may be reloaded while Python runs on.
 function messenger(model) {
   const pending = new Map();
-  let nextId = 1;
-  let inFlight = 0;
+  const token = Math.random().toString(36).slice(2, 10);
+  const lastSent = new Map(); // type -> the id of the last message of that type sent
+  let count = 0;
+  let inFlight = "";
   let sentAt = 0;
   const idle = [];
   function flush() {
@@ -41,20 +44,21 @@ function messenger(model) {
     if (inFlight && performance.now() - sentAt < 10000) return;
     const first = pending.keys().next();
     if (first.done) {
-      inFlight = 0;
+      inFlight = "";
       idle.splice(0).forEach((callback) => callback());
       return;
     }
     const message = pending.get(first.value);
     pending.delete(first.value);
-    message.id = nextId++;
+    message.id = `${token}-${++count}`;
     inFlight = message.id;
+    lastSent.set(message.type, message.id);
     sentAt = performance.now();
     model.send(message);
   }
   function onAck() {
-    if ((model.get("ack") || 0) >= inFlight) {
-      inFlight = 0;
+    if (inFlight && (model.get("ack") || []).includes(inFlight)) {
+      inFlight = "";
       flush();
     }
   }
@@ -68,7 +72,9 @@ function messenger(model) {
       pending.set(type, message);
       flush();
     },
-    busy() { return inFlight !== 0 || pending.size > 0; },
+    busy() { return inFlight !== "" || pending.size > 0; },
+    // Whether an answer (frames, hover) is to this view's latest message of its type, and none is waiting.
+    answers(type, answer) { return Boolean(answer) && answer.id === lastSent.get(type) && !pending.has(type); },
     // Calls back once nothing is in flight or waiting.
     whenIdle(callback) { if (this.busy()) idle.push(callback); else callback(); },
     stop() { model.off("change:ack", onAck); },
@@ -177,6 +183,7 @@ function renderGraph(model, root, messages) {
 
   let state = model.get("state");
   let stepping = false; // showing a sweep's frames rather than the live numbers
+  let wantFrames = false; // a step button was pressed and its frames are on their way
   let hovered = null; // the id of the op under the pointer
 
   // -- live numbers ---------------------------------------------------------------------------------
@@ -204,6 +211,7 @@ function renderGraph(model, root, messages) {
   function change(name, value) {
     if (!Number.isFinite(value)) return;
     leaveSteps();
+    wantFrames = false; // frames asked for before this change would show the numbers it replaces
     messages.send("set", { values: { [name]: value } });
   }
   for (const [name, { range, number }] of controls) {
@@ -263,14 +271,20 @@ function renderGraph(model, root, messages) {
   }
   function showFrames() {
     const made = model.get("frames");
-    if (!made || !made.frames) {
-      if (made && made.error) note.textContent = made.error;
+    if (!wantFrames || !messages.answers("frames", made)) return; // another view's, or out of date
+    wantFrames = false;
+    if (!made.frames) {
+      if (made.error) note.textContent = made.error;
       return;
     }
     enterSteps(made.frames);
   }
-  backward.addEventListener("click", () => messages.send("frames", { sweep: "backward" }));
-  forward.addEventListener("click", () => messages.send("frames", { sweep: "forward", seed: seed.value }));
+  function askFrames(fields) {
+    wantFrames = true;
+    messages.send("frames", fields);
+  }
+  backward.addEventListener("click", () => askFrames({ sweep: "backward" }));
+  forward.addEventListener("click", () => askFrames({ sweep: "forward", seed: seed.value }));
   prev.addEventListener("click", () => show(current - 1));
   next.addEventListener("click", () => show(current + 1));
   leave.addEventListener("click", leaveSteps);
@@ -295,7 +309,7 @@ function renderGraph(model, root, messages) {
   });
   function showHover() {
     const hover = model.get("hover");
-    if (!hover || hover.element !== hovered) return;
+    if (!messages.answers("hover", hover) || hover.element !== hovered) return;
     tooltip.replaceChildren(...hover.lines.map((line, i) => {
       const row = el("div", { class: i ? "sg-local" : "sg-local-title" });
       row.innerHTML = line; // escaped in Python
