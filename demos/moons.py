@@ -71,15 +71,21 @@ class MoonsRun:
     final_accuracy: float = 0.0
 
 
-def train(
-    *, steps: int = 100, seed: int = 1337, n: int = 100, noise: float = 0.1, engine: Engine = "eager", show: bool = True
-) -> MoonsRun:
-    """Train micrograd's moons classifier with ``engine`` (``"batched"`` needs NumPy); ``show`` draws a progress bar."""
+def problem(seed: int, n: int, noise: float = 0.1) -> tuple[list[list[float]], list[int], MLP]:
+    """The data and the model, drawn from one generator seeded with ``seed``."""
     # The data: n points in the plane, labelled -1 (upper moon) or +1 (lower moon).
     rng = random.Random(seed)
     xs, ys = make_moons(n, noise, rng)
     # The model: 2 inputs, two hidden layers of 16 ReLUs, and one score whose sign is the class.
     model = MLP(2, [16, 16, 1], rng=rng)
+    return xs, ys, model
+
+
+def train(
+    *, steps: int = 100, seed: int = 1337, n: int = 100, noise: float = 0.1, engine: Engine = "eager", show: bool = True
+) -> MoonsRun:
+    """Train micrograd's moons classifier with ``engine`` (``"batched"`` needs NumPy); ``show`` draws a progress bar."""
+    xs, ys, model = problem(seed, n, noise)
     # The optimizer: plain SGD, its learning rate falling from 1.0 to 0.1 across the run (micrograd's schedule).
     optimizer = SGD(model.parameters(), lr=1.0, schedule=lambda step: 1.0 - 0.9 * step / steps)
 
@@ -200,9 +206,7 @@ def network_diagram(model: MLP, x: Sequence[float], path: Path, sample: int = 0)
 
 def live(args: Any) -> int:
     """``--live``: the same data, network, loss and schedule, trained while a page served on 127.0.0.1 watches."""
-    rng = random.Random(args.seed)
-    xs, ys = make_moons(args.points, 0.1, rng)
-    model = MLP(2, [16, 16, 1], rng=rng)
+    xs, ys, model = problem(args.seed, args.points)
     params = model.parameters()
     # The schedule stops falling at 0.1, so that resuming past --steps goes on at the last rate.
     optimizer = SGD(params, lr=1.0, schedule=lambda step: max(0.1, 1.0 - 0.9 * step / args.steps))
@@ -211,7 +215,8 @@ def live(args: Any) -> int:
         return (1 - y * score).relu() + l2_penalty(params, ALPHA)
 
     def session() -> TrainingSession:
-        return TrainingSession(model, xs, ys, hinge, optimizer=optimizer, steps=args.steps)
+        batched = choose_engine(args.engine) == "batched"
+        return TrainingSession(model, xs, ys, hinge, optimizer=optimizer, steps=args.steps, batched=batched)
 
     return serve_live(args, session, "moons")
 

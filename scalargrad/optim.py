@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from scalargrad.engine import Value
+from scalargrad.finite import finite
 
 __all__ = ["SGD", "Adam", "Optimizer", "Schedule"]
 
@@ -166,7 +167,7 @@ class Optimizer:
         floor = self._BUFFER_FLOORS.get(name, -math.inf)
         checked = []
         for i, v in enumerate(values):
-            number = _finite(v)
+            number = finite(v)
             if number is None or number < floor:
                 bound = f" >= {floor:g}" if floor > -math.inf else ""
                 raise ValueError(f"{who}(): {name}[{i}] must be a finite number{bound}, got {_short(v)}")
@@ -302,17 +303,6 @@ def _betas(betas: object, who: str) -> tuple[float, float]:
         if not _non_negative(beta, who, f"betas[{i}]") < 1.0:
             raise ValueError(f"{who}(): betas[{i}] must be in [0, 1), got {beta!r}")
     return (float(betas[0]), float(betas[1]))
-
-
-def _finite(x: object) -> float | None:
-    """``x`` as a float if it is a finite real number (not a bool), else None."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return None
-    try:
-        number = float(x)
-    except OverflowError:  # an int beyond a float's range
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _mapping(x: object, who: str, what: str) -> Mapping[str, object]:

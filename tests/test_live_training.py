@@ -240,3 +240,27 @@ def test_bad_arguments_are_refused() -> None:
         TrainingSession(model, [[1.0, math.nan]], [1.0], loss)
     with pytest.raises(ValueError, match="lang='fr'"):
         TrainingSession(model, xs, ys, loss, lang="fr")
+    with pytest.raises(ValueError, match="fmt"):  # the numbers would vanish from the page, with no error
+        TrainingSession(model, xs, ys, loss, fmt="<9z")
+    for setting, bad in [("interval", "fast"), ("refresh", -1.0), ("grid", 1), ("steps", 0), ("steps", 2.5)]:
+        with pytest.raises(ValueError, match=f"{setting}="):
+            TrainingSession(model, xs, ys, loss, **{setting: bad})
+
+
+def test_a_failing_schedule_pauses_training_and_says_so_and_the_loop_lives_on() -> None:
+    xs, ys = moons(6)
+    model = MLP(2, [3, 1], seed=0)
+    rates = [0.1, 0.1]  # a schedule that runs out after two steps: IndexError at the third
+    optimizer = SGD(model.parameters(), lr=0.1, schedule=lambda step: rates[step])
+    session = TrainingSession(model, xs, ys, hinge_for(model), optimizer=optimizer, interval=0.0, refresh=0.0)
+    states: list[dict[str, Any]] = []
+    session.start(lambda key, value: states.append(value) if key == "state" else None)
+    try:
+        wait(lambda: bool(states) and states[-1]["error"] is not None)
+        assert "IndexError" in states[-1]["error"] and not states[-1]["running"]
+        assert session.step_count == 2
+        optimizer.schedule = None  # mended: the same loop resumes
+        session.handle({"type": "resume"})
+        wait(lambda: session.step_count > 4)
+    finally:
+        session.close()

@@ -9,7 +9,6 @@ the widget in a JupyterLab started as tests/test_live_jupyter.py starts one.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,7 +19,6 @@ from scalargrad import Value, examples
 from scalargrad.liveview import LiveGraph, LiveServer, TrainingSession
 from scalargrad.liveview.session import App
 from scalargrad.losses import l2_penalty
-from scalargrad.nn import MLP
 from scalargrad.optim import SGD
 
 HERE = Path(__file__).resolve().parent
@@ -82,11 +80,9 @@ def forward_mode_in_japanese() -> None:
 
 def moons_dashboard(steps: int = 100) -> None:
     """`scalargrad demo moons --live`'s dashboard, photographed once training has paused after ``steps``."""
-    from demos._data import make_moons
+    from demos.moons import problem
 
-    rng = random.Random(1337)
-    xs, ys = make_moons(100, 0.1, rng)
-    model = MLP(2, [16, 16, 1], rng=rng)
+    xs, ys, model = problem(1337, 100)
     params = model.parameters()
     optimizer = SGD(params, lr=1.0, schedule=lambda step: max(0.1, 1.0 - 0.9 * step / steps))
 

@@ -23,14 +23,13 @@ lines (``∂(c * d)/∂c = d = 2``).
 
 from __future__ import annotations
 
-import math
-import numbers
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from scalargrad.engine import NodeNames, Value, backward_steps, forward_steps, reading_order
 from scalargrad.engine.value import is_constant
+from scalargrad.finite import finite
 from scalargrad.liveview.session import Publish
 from scalargrad.liveview.text import words as live_words
 from scalargrad.replay import compile as compile_tape
@@ -80,13 +79,6 @@ def colors() -> dict[str, Any]:
         "classes": list(CLASS_COLORS),
         "classes_light": list(CLASS_FILLS),
     }
-
-
-def _finite(x: object) -> float | None:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return None
-    number = float(x)
-    return number if math.isfinite(number) else None
 
 
 class LiveGraph:
@@ -147,6 +139,9 @@ class LiveGraph:
         self.inputs: dict[str, Value] = {
             given(v): v for v in order if not v.parents and not is_constant(v) and given.given(v)
         }
+        for name, leaf in self.inputs.items():  # a page's controls hold finite numbers, and so does JSON
+            if finite(leaf.data) is None:
+                raise ValueError(f"live(): input {name!r} is {leaf.data}; a live view starts from finite numbers")
         self._ops = {self._op_id(v): v for v in order if v.parents and v in self.layout.nodes}
         self.rows = table_rows(self.look)
         self._writer = Writer(self.layout, self.look, self.words, self.words["grad"], forward=False)
@@ -196,23 +191,32 @@ class LiveGraph:
         go back to the numbers they had, the texts stay the last good ones,
         and the state's ``error`` says which op failed and why.
         """
-        for name, number in values.items():
-            if name not in self.inputs or _finite(number) is None:
-                self.error = self.words["bad_input"].format(name=name)
+        numbers: dict[str, float] = {}
+        for name, given in values.items():
+            number = finite(given)
+            if name not in self.inputs or number is None:
+                self.error = self._refusal(name)
                 return self.state()
-        before = {name: self.inputs[name].data for name in values}
-        for name, number in values.items():
-            self.inputs[name].data = _finite(number)  # type: ignore[assignment]
+            numbers[name] = number
+        before = {name: self.inputs[name].data for name in numbers}
+        for name, number in numbers.items():
+            self.inputs[name].data = number
         try:
             self._recompute()
         except (ArithmeticError, ValueError, TypeError) as failure:
             for name, number in before.items():
                 self.inputs[name].data = number
-            tried = ", ".join(f"{name} = {self.look.num(float(number))}" for name, number in values.items())  # type: ignore[arg-type]
+            tried = ", ".join(f"{name} = {self.look.num(number)}" for name, number in numbers.items())
             self.error = self.words["error"].format(values=tried, error=failure)
             return self.state()
         self.error = None
         return self.state()
+
+    def _refusal(self, name: str) -> str:
+        """Why a message's input cannot be set: it names no input of this graph, or its number is not finite."""
+        if name in self.inputs:
+            return self.words["bad_input"].format(name=name)
+        return self.words["no_input"].format(name=name, inputs=", ".join(self.inputs) or "—")
 
     def state(self) -> dict[str, Any]:
         """What the page shows now: every slot's text by id, the inputs' numbers, hover lines, any error."""
@@ -230,7 +234,7 @@ class LiveGraph:
             return {"error": self.words["steps_too_big"].format(limit=MAX_STEP_VALUES, count=self.count)}
         if sweep == "forward":
             if seed not in self.inputs:
-                return {"error": self.words["bad_input"].format(name=seed)}
+                return {"error": self._refusal(str(seed))}
             leaf = self.inputs[seed]
             steps = list(forward_steps(self.root, {leaf: 1.0}, names=self._names))
             made, _ = forward_frames(self.layout, self.look, steps, leaf, 1.0, self.words)

@@ -175,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
     server_version = "scalargrad-live"
     sys_version = ""
+    # A client that stops reading must not hold a thread (and stop()) for good: its socket times out.
+    timeout = 30
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL and nothing per request."""

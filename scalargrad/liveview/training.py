@@ -41,6 +41,7 @@ from scalargrad.nn import MLP
 from scalargrad.optim import SGD, Optimizer
 from scalargrad.replay import compile as compile_tape
 from scalargrad.train import TrainingStep, accuracy, argmax, input_leaves, load_rows
+from scalargrad.viz.labels import check_fmt
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,15 @@ def _number(x: object, what: str) -> float:
     if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)):
         raise TypeError(f"live_training(): {what} must be finite numbers, got {x!r}")
     return float(x)
+
+
+def _setting(x: object, what: str, *, whole: bool = False, least: float = 0.0) -> float:
+    """A setting that must be a finite number (a whole one if ``whole``) of at least ``least``, or a ValueError."""
+    ok = not isinstance(x, bool) and isinstance(x, int if whole else numbers.Real)
+    if not ok or not math.isfinite(float(x)) or float(x) < least:  # type: ignore[arg-type]
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"live_training({what}={x!r}): give {kind} of at least {least:g}")
+    return float(x)  # type: ignore[arg-type]
 
 
 def _json_float(x: float) -> float | None:
@@ -115,17 +125,19 @@ class TrainingSession:
         self.model = model
         self.loss = loss
         self.sample = sample
-        self.fmt = fmt
+        self.fmt = check_fmt(fmt, "live_training")
         self.optimizer = optimizer if optimizer is not None else SGD(model.parameters(), lr=lr)
-        self.limit = steps
-        self.interval = interval
-        self.refresh = refresh
+        self.limit = None if steps is None else int(_setting(steps, "steps", whole=True, least=1))
+        self.interval = _setting(interval, "interval")
+        self.refresh = _setting(refresh, "refresh")
         self.batched = importlib.util.find_spec("numpy") is not None if batched is None else batched
         self.classify = self._classification() if classify is None else classify
-        self.grid = grid or (40 if self.batched else 20)
+        self.grid = int(_setting(grid, "grid", whole=True, least=2)) if grid is not None else 40 if self.batched else 20
         self._as_row = all(isinstance(y, Sequence) for y in ys)
+        #: Each target's class, for the accuracy (the targets never change).
+        self._labels = [float(self._label(y)) if len(y) > 1 else y[0] for y in self.ys]
         self.lang = lang
-        self._step = self._training_step()
+        self._step, self._columns = self._training_step()
         self._scorers = self._grid_scorers() if model.nin == 2 else None
         self.losses: list[float] = []
         self.accuracy: float | None = None
@@ -150,34 +162,33 @@ class TrainingSession:
         """A target as a class: 1 for a positive label (0 otherwise), or a one-hot row's index."""
         return int(y[0] > 0) if len(y) == 1 else argmax(y)
 
-    def _target(self, leaves: list[Value]) -> Value | list[Value]:
-        return leaves if self._as_row else leaves[0]
-
-    def _training_step(self) -> TrainingStep:
+    def _training_step(self) -> tuple[TrainingStep, list[list[float]]]:
+        """The step, and (batched) the columns it replays over: the inputs', then the targets'."""
+        # The closures hold the model and the loss, not self: the step is kept on self, and a cycle would keep both.
+        model, loss, as_row = self.model, self.loss, self._as_row
         width = len(self.ys[0])
         if self.batched:
-            xs = [Value(0.0, f"x{i}") for i in range(self.model.nin)]
+            xs = [Value(0.0, f"x{i}") for i in range(model.nin)]
             ys = [Value(0.0, f"y{k}") for k in range(width)]
 
             def example() -> tuple[Value, Any]:
-                out = self.model(xs)
-                return self.loss(out, self._target(ys)), out
+                out = model(xs)
+                return loss(out, ys if as_row else ys[0]), out
 
-            self._columns = [[row[i] for row in self.xs] for i in range(len(xs))]
-            self._columns += [[y[k] for y in self.ys] for k in range(width)]
-            return TrainingStep(example, self.optimizer, batch=[*xs, *ys])
-        inputs = input_leaves(len(self.xs), self.model.nin)
+            columns = [[row[i] for row in self.xs] for i in range(len(xs))]
+            columns += [[y[k] for y in self.ys] for k in range(width)]
+            return TrainingStep(example, self.optimizer, batch=[*xs, *ys]), columns
+        inputs = input_leaves(len(self.xs), model.nin)
         targets = input_leaves(len(self.xs), width, label="y")
         load_rows(inputs, self.xs)
         load_rows(targets, self.ys)
 
         def whole() -> tuple[Value, Any]:
-            outs = [self.model(row) for row in inputs]
-            losses = [self.loss(out, self._target(t)) for out, t in zip(outs, targets)]
+            outs = [model(row) for row in inputs]
+            losses = [loss(out, t if as_row else t[0]) for out, t in zip(outs, targets)]
             return value_sum(losses) / len(losses), outs
 
-        self._columns = []
-        return TrainingStep(whole, self.optimizer, sync=True)
+        return TrainingStep(whole, self.optimizer, sync=True), []
 
     def _grid_scorers(self) -> Callable[[list[float], list[float]], list[int]]:
         """A function from the grid's points (two columns) to the model's class at each."""
@@ -194,11 +205,13 @@ class TrainingSession:
 
             return batched
 
+        model = self.model  # not self: the scorer is kept on self
+
         @no_grad()
         def eager(u: list[float], v: list[float]) -> list[int]:
             classes = []
             for point in zip(u, v):
-                out = self.model(list(point))
+                out = model(list(point))
                 classes.append(int(out.data > 0) if isinstance(out, Value) else argmax(out))
             return classes
 
@@ -229,8 +242,7 @@ class TrainingSession:
                 outputs = self._step.outputs
                 if self.batched:  # an array per output -> a number, or a row, per example
                     outputs = [list(row) for row in zip(*outputs)] if isinstance(outputs, list) else list(outputs)
-                labels = [float(self._label(y)) if len(y) > 1 else y[0] for y in self.ys]
-                self.accuracy = accuracy(outputs, labels)
+                self.accuracy = accuracy(outputs, self._labels)
         if self.limit is not None and self.step_count == self.limit:
             self._running = False
         if not math.isfinite(value):
@@ -251,9 +263,11 @@ class TrainingSession:
             if train:
                 try:
                     self._train_once()
-                except (ArithmeticError, ValueError, TypeError) as failure:
+                except Exception as failure:  # the user's loss, schedule or data: say so on the page and pause
+                    if not isinstance(failure, ArithmeticError | ValueError | TypeError):
+                        log.exception("scalargrad.liveview: a training step failed")
                     self._running = False
-                    self.error = self.words["train_error"].format(error=failure)
+                    self.error = self.words["train_error"].format(error=f"{type(failure).__name__}: {failure}")
             now = time.monotonic()
             if not self._running or now - last >= self.refresh:
                 try:
@@ -304,7 +318,8 @@ class TrainingSession:
     def _neurons(self) -> dict[str, str]:
         """Each neuron's activation on the shown point, and the gradient of that point's loss with respect to it."""
         xs = [Value(v, f"x{i}") for i, v in enumerate(self.xs[self.sample])]
-        target = self._target([Value(v, f"y{k}") for k, v in enumerate(self.ys[self.sample])])
+        leaves = [Value(v, f"y{k}") for k, v in enumerate(self.ys[self.sample])]
+        target = leaves if self._as_row else leaves[0]
         loss = self.loss(self.model(xs), target)
         column = {layer.name: k for k, layer in enumerate(self.model.layers, start=1)}
         shown: dict[str, Value] = {neuron_id(0, i): x for i, x in enumerate(xs)}
