@@ -35,7 +35,6 @@ from scalargrad.liveview.text import words as live_words
 from scalargrad.replay import compile as compile_tape
 from scalargrad.viz.draw import STYLES, check_fontsize
 from scalargrad.viz.frames import (
-    Frame,
     Sweep,
     Writer,
     backward_frames,
@@ -243,7 +242,7 @@ class LiveGraph:
             made, _ = backward_frames(
                 self.layout, self.look, list(backward_steps(self.root, names=self._names)), 1.0, self.words
             )
-        return {"sweep": sweep, "seed": seed, "frames": [_frame(f) for f in made], "error": None}
+        return {"sweep": sweep, "seed": seed, "frames": [frame.json() for frame in made], "error": None}
 
     # -- the page ----------------------------------------------------------------
 
@@ -307,6 +306,3 @@ class LiveGraph:
     def close(self) -> None:
         """Nothing to stop."""
 
-
-def _frame(frame: Frame) -> dict[str, Any]:
-    return {"caption": frame.caption, "texts": frame.texts, "active": frame.active, "receiving": frame.receiving}

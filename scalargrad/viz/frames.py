@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from scalargrad.engine import Value, reading_order
 from scalargrad.engine.steps import Step, TangentStep, _formula
@@ -32,6 +33,10 @@ class Frame:
     texts: dict[str, str] = field(default_factory=dict)
     active: list[str] = field(default_factory=list)
     receiving: list[str] = field(default_factory=list)
+
+    def json(self) -> dict[str, Any]:
+        """The frame as a page's script reads it (the step-through page's, and the live view's)."""
+        return {"caption": self.caption, "texts": self.texts, "active": self.active, "receiving": self.receiving}
 
 
 @dataclass

@@ -279,9 +279,7 @@ def _page(
     e = html.escape
     data = {
         "words": {key: words[key] for key in ("play", "pause", "counter")},
-        "frames": [
-            {"caption": f.caption, "texts": f.texts, "active": f.active, "receiving": f.receiving} for f in frames
-        ],
+        "frames": [frame.json() for frame in frames],
     }
     # Inside <script>, "</" would end the element: JSON allows "<\\/" for it.
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
