@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from numbers import Real
 
 from scalargrad.engine import Value, consumers_first
 
@@ -91,15 +92,20 @@ def nodes_by_label(root: Value) -> dict[str, Value]:
 
 _VERDICTS = {
     "en": ("Correct!", "Not yet: {got} is not the answer.", "Write your answer in place of ..."),
-    "ja": ("正解です!", "もう一度: {got} ではありません。", "... のところに答えを書いてください。"),
+    "ja": (
+        "正解です！",
+        "残念、{got} ではありません。もう一度考えてみましょう。",
+        "... のところに答えを書いてください。",
+    ),
 }
 
 
 def checker(lang: str = "en") -> Callable[..., None]:
     """The course's answer checker in ``lang`` ("en" or "ja"): ``check(answer, expected, tolerance=1e-9)``.
 
-    It prints whether ``answer`` (a number, a Value, or a list of them) equals
-    ``expected`` within the tolerance, or, for an answer still ``...``, how to give one.
+    It prints whether ``answer`` (a number, a Value, or a list, tuple or array
+    of them; NumPy's numbers and arrays too) equals ``expected`` within the
+    tolerance, or, for an answer still ``...``, how to give one.
     """
     if lang not in _VERDICTS:
         raise ValueError(f"checker(lang={lang!r}): choose 'en' or 'ja'")
@@ -110,12 +116,14 @@ def checker(lang: str = "en") -> Callable[..., None]:
             print(missing)
             return
         if isinstance(expected, list | tuple):
-            got, want = (list(answer) if isinstance(answer, list | tuple) else [answer]), list(expected)
+            # A sequence or an array (anything with a length to iterate over), a string excepted.
+            many = hasattr(answer, "__len__") and hasattr(answer, "__iter__") and not isinstance(answer, str | bytes)
+            got, want = (list(answer) if many else [answer]), list(expected)  # type: ignore[call-overload]
         else:
             got, want = [answer], [expected]
         numbers = [x.data if isinstance(x, Value) else x for x in got]
         ok = len(numbers) == len(want) and all(
-            isinstance(g, int | float) and math.isclose(g, w, rel_tol=tolerance, abs_tol=tolerance)
+            isinstance(g, Real) and not isinstance(g, bool) and math.isclose(g, w, rel_tol=tolerance, abs_tol=tolerance)
             for g, w in zip(numbers, want)
         )
         print(right if ok else wrong.format(got=answer))

@@ -20,11 +20,11 @@ COURSE = Path(__file__).resolve().parent.parent / "docs" / "course"
 sys.path.insert(0, str(COURSE))
 
 import build  # noqa: E402 - docs/course is on the path now
-from course import LANGUAGES, Lesson, Text, lessons  # noqa: E402
+from course import INTRO, LANGUAGES, Lesson, Text, lessons  # noqa: E402
 
 LESSONS = lessons()
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
-VERDICTS = {"en": "Correct!", "ja": "正解です!"}
+VERDICTS = {"en": "Correct!", "ja": "正解です！"}
 
 
 def test_the_course_has_its_lessons_numbered_in_order() -> None:
@@ -39,19 +39,23 @@ def test_the_notebooks_on_disk_are_the_ones_the_source_gives(lesson: Lesson) -> 
 
 def test_the_course_front_pages_list_every_lesson() -> None:
     assert build.stale_indexes() == [], "run: python docs/course/build.py"
+    written_in_both_languages(INTRO)
+
+
+def written_in_both_languages(text: Text) -> None:
+    assert text.en.strip() and text.ja.strip()
+    assert JAPANESE.search(text.ja), f"not Japanese: {text.ja[:60]!r}"
+    # Markdown turns a line break inside a paragraph into a space: in Japanese, a stray one.
+    broken = re.search(r"[\u3001-\u30ff\u4e00-\u9fff\uff01-\uff5e]\n[^\n\-*>#\d]", text.ja)
+    where = text.ja[broken.start() - 20 : broken.end() + 20] if broken else ""
+    assert not broken, f"a Japanese sentence broken across lines: {where!r}"
+    assert not JAPANESE.search(text.en), f"Japanese in the English text: {text.en[:60]!r}"
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lesson: lesson.filename)
 def test_every_explanation_is_written_in_both_languages(lesson: Lesson) -> None:
-    texts = [lesson.title, *(cell for cell in lesson.cells if isinstance(cell, Text))]
-    for text in texts:
-        assert text.en.strip() and text.ja.strip()
-        assert JAPANESE.search(text.ja), f"not Japanese: {text.ja[:60]!r}"
-        # Markdown turns a line break inside a paragraph into a space: in Japanese, a stray one.
-        broken = re.search(r"[\u3001-\u30ff\u4e00-\u9fff\uff01-\uff5e]\n[^\n\-*>#\d]", text.ja)
-        where = text.ja[broken.start() - 20 : broken.end() + 20] if broken else ""
-        assert not broken, f"a Japanese sentence broken across lines: {where!r}"
-        assert not JAPANESE.search(text.en), f"Japanese in the English text: {text.en[:60]!r}"
+    for text in [lesson.title, *(cell for cell in lesson.cells if isinstance(cell, Text))]:
+        written_in_both_languages(text)
 
 
 def outputs(book: nbformat.NotebookNode) -> str:

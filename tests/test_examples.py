@@ -47,10 +47,29 @@ def test_the_course_checker_says_right_wrong_and_missing(capsys: pytest.CaptureF
     lines = capsys.readouterr().out.splitlines()
     assert lines == [
         "... のところに答えを書いてください。",
-        "正解です!",
-        "正解です!",
-        "もう一度: [702, 2.15] ではありません。",
-        "もう一度: 702 ではありません。",
+        "正解です！",
+        "正解です！",
+        "残念、[702, 2.15] ではありません。もう一度考えてみましょう。",
+        "残念、702 ではありません。もう一度考えてみましょう。",
+    ]
+
+
+def test_the_course_checker_takes_numpy_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    np = pytest.importorskip("numpy")  # a learner's answer may well be NumPy's (lessons 8 and 11 found it so)
+    check = examples.checker("en")
+    check(np.int64(10), 10)
+    check(np.float32(0.25), 0.25)
+    check(np.array([1.0, 2.0, 3.0]), [1, 2, 3])
+    check((Value(1.0), 2), [1, 2])
+    check(np.array([1.0, 2.5]), [1, 2])
+    check(True, 1)
+    assert capsys.readouterr().out.splitlines() == [
+        "Correct!",
+        "Correct!",
+        "Correct!",
+        "Correct!",
+        "Not yet: [1.  2.5] is not the answer.",
+        "Not yet: True is not the answer.",
     ]
     with pytest.raises(ValueError, match="checker"):
         examples.checker("de")

@@ -86,18 +86,15 @@ computational-graph primer after colah, and chapter 5 of *Deep Learning from Scr
 builds the seed's example with scalargrad, checks it against the seed's own numbers, draws it, and ends
 with an exercise whose answer the notebook checks. The same lessons are [in Japanese](ja/index.md).
 
-Run a lesson yourself: `pip install 'scalargrad[demos]' jupyterlab`, then open the notebook in
-JupyterLab. The pages here show each notebook as it ran.
+Run a lesson yourself, from a clone of the repository: `python3 -m venv .venv && .venv/bin/pip install -e
+'.[demos]' jupyterlab`, then `.venv/bin/jupyter lab docs/course/en` (the `scalargrad` on PyPI is another
+project). The pages here show each notebook as it ran.
 """,
     ja="""# 講座
 
-誤差逆伝播法を、シードとなった5つの講義資料（CS231n の誤差逆伝播法のノートの翻訳、大学の講義、アルゴリズムの
-まとめ、colah にならった計算グラフの入門、『ゼロから作る Deep Learning』5章）の例題にそって学びます。各回では
-資料の例題を scalargrad で組み立て、資料の数値と一致することを確かめ、計算グラフを描き、最後に答え合わせの
-できる練習問題に取り組みます。同じ内容の[英語版](../index.md)もあります。
+誤差逆伝播法を、5つの講義資料（CS231n の誤差逆伝播法のノートの翻訳、大学の講義、アルゴリズムのまとめ、colah にならった計算グラフの入門、『ゼロから作る Deep Learning』5章）の例題にそって学びます。各回では資料の例題を scalargrad で組み立て、資料の数値と一致することを確かめ、計算グラフを描き、最後に答え合わせのできる練習問題に取り組みます。同じ内容の[英語版](../index.md)もあります。
 
-自分で動かすには `pip install 'scalargrad[demos]' jupyterlab` としてから、JupyterLab でノートブックを開いてください。
-このサイトには、各ノートブックを実行した結果を載せています。
+自分で動かすには、リポジトリを clone したフォルダで `python3 -m venv .venv && .venv/bin/pip install -e '.[demos]' jupyterlab` としてから、`.venv/bin/jupyter lab docs/course/ja` でノートブックを開いてください（PyPI にある `scalargrad` は別のプロジェクトです）。このサイトには、各ノートブックを実行した結果を載せています。
 """,
 )
 

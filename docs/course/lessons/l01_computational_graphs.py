@@ -65,8 +65,8 @@ calculation, every step is a simple one. This is what makes computational graphs
 2. every intermediate result is kept (the boxes above);
 3. going backwards through the graph computes **derivatives** efficiently.
 
-How much more does Taro pay if apples cost a little more? That is the derivative of the price with
-respect to the apple's price, $\\partial L / \\partial x$. The **backward pass** computes it, and the
+How much more does Taro pay if apples cost a little more? Call the apple's price $x$ and the amount
+paid $L$: the question asks for the derivative $\\partial L / \\partial x$. The **backward pass** computes it, and the
 derivative with respect to every other input at the same time:
 """,
             ja="""
@@ -76,7 +76,7 @@ derivative with respect to every other input at the same time:
 2. 途中の計算結果をすべて保持できる（上の図の箱）
 3. 逆方向に伝播させることで、「微分」を効率よく計算できる
 
-りんごの値段が少し上がったら、支払う金額はどれだけ増えるでしょうか。これは、りんごの値段に関する支払い金額の微分 $\\partial L / \\partial x$ です。**逆伝播**を行うと、この微分が、ほかのすべての入力についての微分といっしょに求まります。
+りんごの値段が少し上がったら、支払う金額はどれだけ増えるでしょうか。りんごの値段を $x$、支払い金額を $L$ とすると、これは $x$ に関する $L$ の微分 $\\partial L / \\partial x$ です。**逆伝播**を行うと、この微分が、ほかのすべての入力についての微分といっしょに求まります。
 """,
         ),
         Code(
@@ -137,7 +137,7 @@ what does Taro pay now, and by how much does his bill change per yen of the appl
 numbers in `answer` as a list, `[price, d price / d apple]`.
 """,
             ja="""
-715円、そして微分はシードのとおり 2.2、110、3.3、165、650 です。（どれも浮動小数点数の最後の桁まで正確です。`1.1` は2進数ではちょうど 1.1 にならないので、`:.4g` を付けずに `2 * 1.1` を表示すると 2.2000000000000002 になります。）
+支払い金額は715円で、微分もシードのとおり 2.2、110、3.3、165、650 です。（浮動小数点数の誤差を除けば、どれも一致します。`1.1` は2進数ではちょうど 1.1 にならないので、`:.4g` を付けずに `2 * 1.1` を表示すると 2.2000000000000002 になります。）
 
 **練習問題**　消費税が8%に下がりました。`tax = Value(1.08)` として問2の計算グラフを作り直し、支払い金額と、りんごの値段1円あたりの支払い金額の変化を求めてください。ふたつの数値をリスト `[支払い金額, d price / d apple]`にして `answer` に入れましょう。
 """,

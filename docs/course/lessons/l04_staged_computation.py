@@ -103,19 +103,19 @@ u0, u1 = Value(-1.0, "x0"), Value(-2.0, "x1")
 neuron = scalargrad.dot([v0, v1], [u0, u1], v2).sigmoid()
 neuron.label = "f"
 neuron.backward()
-print("four gates:", [round(p.grad, 4) for p in (w0, w1, w2, x0, x1)], len(list(scalargrad.backward_steps(f))), "steps")
-print("one gate:  ", [round(p.grad, 4) for p in (v0, v1, v2, u0, u1)], len(list(scalargrad.backward_steps(neuron))), "steps")
+print("gate by gate:", [round(p.grad, 4) for p in (w0, w1, w2, x0, x1)], len(list(scalargrad.backward_steps(f))), "steps")
+print("one dot gate:", [round(p.grad, 4) for p in (v0, v1, v2, u0, u1)], len(list(scalargrad.backward_steps(neuron))), "steps")
 scalargrad.draw_dot(neuron, style="circuit", fmt=".2f", lang=LANG)
 """
         ),
         Text(
             en="""
 **Staged backpropagation.** The notes write the neuron's backward pass by hand, keeping the forward
-pass's intermediate result in a variable (`dot`) and computing, in reverse order, a variable with its
-gradient (`ddot`), then `dw` and `dx`. With plain numbers:
+pass's intermediate result in a variable (`dot` in the notes, `d` below) and computing, in reverse order,
+a variable with its gradient (`ddot`), then `dw` and `dx`. With plain numbers:
 """,
             ja="""
-**段階的なバックプロパゲーション**　ノートでは、このニューロンの逆伝播を手で書いています。順伝播の途中の結果を変数（`dot`）に取っておき、逆の順番に、その勾配を持つ変数（`ddot`）、それから `dw` と `dx` を計算します。普通の数値で書くと次のとおりです。
+**段階的なバックプロパゲーション**　ノートでは、このニューロンの逆伝播を手で書いています。順伝播の途中の結果を変数（ノートでは `dot`、下のコードでは `d`）に取っておき、逆の順番に、その勾配を持つ変数（`ddot`）、それから `dw` と `dx` を計算します。普通の数値で書くと次のとおりです。
 """,
         ),
         Code(

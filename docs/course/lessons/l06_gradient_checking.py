@@ -105,8 +105,9 @@ check(grad_backprop, grad_numerical, tolerance=1e-7)  # the set-up cell's check:
         Text(
             en="""
 The same order of magnitude as the seed's: the gradients agree to about ten decimal places, so
-backpropagation is right. (The last line uses this course's own `check` from the set-up cell, which
-compares two lists of numbers within a tolerance: a gradient check in miniature.) `scalargrad.gradcheck(fn, inputs)` does this check in one call, with a
+backpropagation is right. (The last line uses this course's own `check`, made by the notebook's first
+cell, `check = scalargrad.examples.checker(LANG)`, which the site does not show; it compares two lists of
+numbers within a tolerance: a gradient check in miniature.) `scalargrad.gradcheck(fn, inputs)` does this check in one call, with a
 tolerance; it returns True, or raises `GradcheckError` with a row per input when they disagree.
 
 **A bug gradient checking catches.** A classic mistake is to let a plain number stand where a variable

@@ -33,7 +33,7 @@ $\\sum_p$ of step 4: all the patterns' losses meet in one loss, and one backward
 gradients. But the gradients of the previous round must not be added in, so they go back to 0 first.
 """,
             ja="""
-これまでは勾配を求めてきました。このレッスンでは、その勾配を使います。損失が小さくなるように重みを少しずつ変えていくことを**学習**といいます。シード 002 は、誤差逆伝播法による学習の手順を5つのステップにまとめています。記号はシードのとおりで、$x^{(k)}$ は $k$ 層目（全部で $N$ 層）の出力、$w^{(k)}$ は $k+1$ 層目の計算に使うパラメータ、$\\eta$ は学習率、$\\partial^{(p)} w$ は $p$ 番目の教師パターンに対する損失 $L$ の $w$ についての微分です。
+これまでは勾配を求めてきました。今回は、その勾配を使います。損失が小さくなるように重みを少しずつ変えていくことを**学習**といいます。シード 002 は、誤差逆伝播法による学習の手順を5つのステップにまとめています。記号はシードのとおりで、$x^{(k)}$ は $k$ 層目（全部で $N$ 層）の出力、$w^{(k)}$ は $k+1$ 層目の計算に使うパラメータ、$\\eta$ は学習率、$\\partial^{(p)} w$ は $p$ 番目の教師パターンに対する損失 $L$ の $w$ についての微分です。
 
 1. **Step1**　教師パターンの組 $(x'^{(p)}, t^{(p)})$ を $P$ 個用意し、学習率 $\\eta$ を決める。
 2. **Step2**　パターン $p$ を1層目に入れ、$k = 2, \\dots, N$ の順に各層の出力を計算する（順伝播）。
@@ -351,7 +351,7 @@ it. With a mini-batch of 100 digits, which learning rate $\\eta$ applied to the 
 update? (`tape.backward(reduce="sum")` computes the sum, if you want to try.)
 """,
             ja="""
-**練習問題**　シード 002 の Step4 は、勾配をパターンについて**合計**します（$\\Delta w = -\\eta \\sum_p \\partial^{(p)} w$）。一方 `tape.backward()` はバッチの**平均**をとり、私たちはそれに `lr = 0.1` を使いました。ミニバッチが100枚のとき、合計に対してどんな学習率 $\\eta$ を使えば、まったく同じ更新になるでしょうか。（試してみたければ、`tape.backward(reduce="sum")` が合計を計算します。）
+**練習問題**　シード 002 の Step4 は、勾配をパターンについて**合計**します（$\\Delta w = -\\eta \\sum_p \\partial^{(p)} w$）。一方 `tape.backward()` はバッチの**平均**をとり、上ではそれに `lr = 0.1` を使いました。ミニバッチが100枚のとき、合計に対してどんな学習率 $\\eta$ を使えば、まったく同じ更新になるでしょうか。（試してみたければ、`tape.backward(reduce="sum")` が合計を計算します。）
 """,
         ),
         Code(

@@ -29,7 +29,7 @@ How small is the sigmoid's derivative? At $x = 0$, $h = 0.5$:
 
 $$\\frac{\\partial L}{\\partial g^l_j} = \\sum_{k} \\left( \\frac{\\partial L}{\\partial g^{l+1}_k} w^{l+1}_{kj} \\right) (1 - h^l_j)\\, h^l_j$$
 
-$l$ 層の勾配は、計算済みの $l+1$ 層の勾配に、重みとシグモイド関数の微分 $(1 - h)\\, h$ を掛けたものです。層をさかのぼるたびに、これらの因子が次々に**掛け合わされて**いきます。因子が1より小さいと、何度も掛けるうちに積は0に近づき、入力に近い層にはほとんど勾配が届かなくなります。勾配が0になると学習は進みません。これが **勾配消失問題**です。
+$l$ 層の勾配は、計算済みの $l+1$ 層の勾配に、重みとシグモイド関数の微分 $(1 - h)\\, h$ を掛けたものです。層をさかのぼるたびに、これらの因子が次々に**掛け合わされて**いきます。因子が1より小さいと、何度も掛けるうちに積は0に近づき、入力に近い層にはほとんど勾配が届かなくなります。勾配が0になると学習は進みません。これが**勾配消失問題**です。
 
 シグモイド関数の微分はどのくらいの大きさでしょうか。$x = 0$ では $h = 0.5$ です。
 """,
@@ -193,7 +193,7 @@ batched replay of lesson 7, to be quick).
             ja="""
 シグモイド関数のネットワークでは、勾配は層をさかのぼるたびに平均しておよそ5分の1になり、最初の層の勾配は最後の層の数百万分の1しかありません。ReLU では勾配の大きさがほぼ保たれます。ユニットが活性化しているところでは微分が1なので、勾配がそのまま下流へ流れるからです。
 
-これが学習にどう影響するかを見てみましょう。2つのネットワークを同じデータで、単純な SGD で300ステップ学習させます（速く済ませるために、レッスン7のバッチリプレイを使います）。
+これが学習にどう影響するかを見てみましょう。2つのネットワークを同じデータで、単純な SGD で300ステップ学習させます（速く済ませるために、第7回のバッチリプレイを使います）。
 """,
         ),
         Code(
@@ -226,7 +226,8 @@ plt.show()
         ),
         Text(
             en="""
-The ReLU network learns the moons. The sigmoid network stays at $\\log 2 \\approx 0.693$, the loss of
+The ReLU network learns the moons, though its loss jumps up now and then: plain SGD with one learning rate
+for all ten layers sometimes takes a step too far, and the steps after it recover. The sigmoid network stays at $\\log 2 \\approx 0.693$, the loss of
 answering "50%" for every point: its last layer learns to do that, and the layers before it, which would
 have to learn the shape, hardly move. Seed 001 notes that this is why activation functions less prone to
 vanishing gradients, such as ReLU, are used today.
@@ -235,7 +236,7 @@ vanishing gradients, such as ReLU, are used today.
 layers does it take for $dh_n/dx$ to fall below $10^{-6}$?
 """,
             ja="""
-ReLU のネットワークは三日月を学習できました。シグモイド関数のネットワークの損失は $\\log 2 \\approx 0.693$ のままです。これは、どの点にも「50%」と答えるときの損失です。最後の層はそう答えることを学びますが、形を学ぶべき手前の層はほとんど変わりません。シード 001 が述べているように、そのため近年では ReLU のような勾配消失の起こりにくい活性化関数が使われています。
+ReLU のネットワークは三日月を学習できました。ときどき損失が跳ね上がるのは、10層すべてに同じ学習率を使う単純な SGD が、ときに一歩進みすぎるためで、その後のステップで元に戻っています。シグモイド関数のネットワークの損失は $\\log 2 \\approx 0.693$ のままです。これは、どの点にも「50%」と答えるときの損失です。最後の層はそう答えることを学びますが、形を学ぶべき手前の層はほとんど変わりません。シード 001 が述べているように、そのため近年では ReLU のような勾配消失の起こりにくい活性化関数が使われています。
 
 **練習問題**　$x = 0$ から始まるシグモイドの鎖（各層のユニットは1つ、重みはすべて1）に戻ります。何層あれば、$dh_n/dx$ が $10^{-6}$ を下回るでしょうか。
 """,

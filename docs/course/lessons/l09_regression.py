@@ -30,7 +30,7 @@ from $[-\\pi, \\pi]$, and $y = \\sin x + \\varepsilon$ with Gaussian noise $\\va
 deviation $\\sigma = 0.1$. 64 points to train on, and 64 more, drawn the same way, as a test set.
 """,
             ja="""
-シード 001 は、最後にレポート課題を出しています。「ニューラルネットワークを用いて回帰を行え（識別ではない）」。識別（分類）はいくつかのクラスから1つを選ぶ問題で、**回帰**は数値を予測する問題です。レッスン7の手書き数字の識別と比べて、変わるのは次の2点です。
+シード 001 は、最後にレポート課題を出しています。「ニューラルネットワークを用いて回帰を行え（識別ではない）」。識別（分類）はいくつかのクラスから1つを選ぶ問題で、**回帰**は数値を予測する問題です。第7回の手書き数字の識別と比べて、変わるのは次の2点です。
 
 - **出力層**：ソフトマックス関数は使いません。出力は線形のユニット1つで、その値 $\\hat y$ がそのまま予測値です。
 - **損失関数**：クロスエントロピーの代わりに、予測と正解の二乗誤差 $(\\hat y - y)^2$ をデータ全体で平均したもの（平均二乗誤差、MSE）を使います。
@@ -115,7 +115,7 @@ the whole training set; every 10 steps we also measure the MSE on the test set (
             ja="""
 ### 3. 学習
 
-レッスン7のバッチリプレイを使います。1点の二乗誤差 $(\\hat y - y)^2$ の計算グラフを、$x$ と $y$ をバッチの葉として1度だけ記録し、64点すべてに対して再実行します。`tape.backward()` は、その平均、つまり MSE の勾配を求めます。更新には Adam（`scalargrad.optim.Adam`）を使います。Adam はパラメータごとに勾配の大きさに合わせて更新幅を調整するので、この問題では単純な SGD より速く収束します。毎回学習データ全体を使って1000ステップ更新し、10ステップごとにテストデータでの MSE も測ります（順伝播だけです）。
+第7回のバッチリプレイを使います。1点の二乗誤差 $(\\hat y - y)^2$ の計算グラフを、$x$ と $y$ をバッチの葉として1度だけ記録し、64点すべてに対して再実行します。`tape.backward()` は、その平均、つまり MSE の勾配を求めます。更新には Adam（`scalargrad.optim.Adam`）を使います。Adam はパラメータごとに勾配の大きさに合わせて更新幅を調整するので、この問題では単純な SGD より速く収束します。毎回学習データ全体を使って1000ステップ更新し、10ステップごとにテストデータでの MSE も測ります（順伝播だけです）。
 """,
         ),
         Code(
@@ -178,7 +178,7 @@ left.set_xlabel("x")
 left.legend()
 right.semilogy(train_curve, label="training MSE")
 right.semilogy(*zip(*test_curve), label="test MSE")
-right.axhline(sigma**2, color="grey", ls=":", label="sigma^2")
+right.axhline(sigma**2, color="grey", ls=":", label=r"$\\sigma^2$")
 right.set_xlabel("step")
 right.legend()
 plt.show()
@@ -194,7 +194,8 @@ does (0.0137 against 0.0123); no model can do much better there, since the rest 
 
 On the training points it scores *better* than the true curve: it has started to follow the noise of those
 64 particular points, which does not help on new points. This is **overfitting**. The loss curves show it
-mildly: the training MSE keeps creeping down, the test MSE does not. More data, a smaller network or
+mildly: the training MSE keeps creeping down, the test MSE does not. (The small regular spikes in both
+curves are Adam's: now and then a step overshoots, and the next steps correct it.) More data, a smaller network or
 fewer steps would reduce it; a report would try one of them.
 
 **Exercise.** A number means little without something to compare it with. The simplest model ignores
@@ -207,7 +208,7 @@ spread of $y$ it explains.)
 
 ネットワークは曲線をとらえています。$\\sin x$ との差（格子上の MSE で 0.002）は、学習に使ったデータのノイズ（$\\sigma^2 = 0.01$）よりずっと小さくなっています。テストデータでは真の曲線とほぼ同じくらいの誤差で（0.0137 と 0.0123）、残りの誤差はノイズなので、どんなモデルでもこれより大きく良くすることはできません。
 
-一方、学習データでは真の曲線より*小さい*誤差になっています。この64点に特有のノイズまで追いかけ始めているのです。これは新しい点では役に立ちません。これが**過学習**です。損失の曲線にも少し表れていて、学習データでの MSE は下がり続けますが、テストデータでの MSE は下がりません。データを増やす、ネットワークを小さくする、更新の回数を減らすなどで抑えられます。レポートなら、どれかを試してみるところです。
+一方、学習データでは真の曲線より*小さい*誤差になっています。この64点に特有のノイズまで追いかけ始めているのです。これは新しい点では役に立ちません。これが**過学習**です。損失の曲線にも少し表れていて、学習データでの MSE は下がり続けますが、テストデータでの MSE は下がりません（どちらの曲線にも小さなとげが規則的に現れるのは Adam によるもので、ときどき一歩進みすぎては、次のステップで戻しています）。データを増やす、ネットワークを小さくする、更新の回数を減らすなどで抑えられます。レポートなら、どれかを試してみるところです。
 
 **練習問題**　数値は、比べる相手がないとあまり意味がありません。いちばん単純なモデルは、$x$ を無視して、常に学習データの正解の平均 $\\bar y$ を予測するものです。このモデルの学習データでの MSE はいくつでしょうか。（ネットワークの $R^2 = 1 - \\mathrm{MSE} / \\mathrm{MSE}_{\\text{平均}}$ は、$y$ のばらつきのうちどれだけの割合をネットワークが説明できたかを表します。）
 """,

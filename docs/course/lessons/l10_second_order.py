@@ -213,7 +213,7 @@ check(answer, 0.0)
         ),
         Text(
             en="""
-Newton's method ends at $x = 0$, where $f'' = -4 < 0$: a **maximum**. It looks for a point where
+Newton's method ends at $x = 0$, where $f'' = -4 < 0$: a **local maximum**. It looks for a point where
 $f' = 0$, and from $x = 0.3$, where the curve bends downwards, the nearest such point is the top of the hump
 between the two minima. Gradient descent always moves downhill; Newton's method needs $f'' > 0$ to do so.
 """,
