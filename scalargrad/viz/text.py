@@ -106,7 +106,7 @@ JA: dict[str, str] = {
     "legend_forward_vertical": "各辺の左：その値　右：局所的な微分 × 入力の微分",
     "unknown": "?",
     "title_backward": "逆伝播を1ステップずつ：{title}",
-    "title_forward": "フォワードモード微分（順伝播）を1ステップずつ：{title}",
+    "title_forward": "フォワードモード微分を1ステップずつ：{title}",
     "default_backward": "出力 {root} から",
     "default_forward": "∂{root}/∂{seed}",
     "prev": "◀ 前へ",
