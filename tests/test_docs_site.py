@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,14 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
         assert (site / page).exists(), page
     lesson = (site / "course" / "ja" / "01-computational-graphs" / "index.html").read_text(encoding="utf-8")
     assert "計算グラフ" in lesson and "<svg" in lesson  # the executed notebook, with its diagrams
+    # The formulas are MathML, made when the site was built: no TeX left in the text, no script from elsewhere.
+    pages = {page: page.read_text(encoding="utf-8") for page in site.rglob("*.html")}
+    convolution = pages[site / "course" / "en" / "11-convolution" / "index.html"]
+    assert convolution.count("<math") > 20 and "<mtable" in convolution  # inline formulas and the cases of seed 002
+    for page, text in pages.items():
+        assert not re.search(r"<script[^>]*src=\"(https?:)?//", text), f"{page} loads a script from elsewhere"
+    for page in site.glob("course/*/*/index.html"):
+        prose = re.sub(r"<(pre|code|script|style|svg)\b.*?</\1>", "", pages[page], flags=re.S)
+        assert not re.search(r"\$\$|\\frac|\\partial", prose), f"TeX left in {page}"
+    # Japanese pages say so (the theme writes one language for the whole site).
+    assert '<html lang="ja"' in lesson and '<html lang="en"' in pages[site / "course" / "index.html"]
