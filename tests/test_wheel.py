@@ -83,6 +83,8 @@ def test_wheel_carries_the_demos_inside_the_package(wheel: Path) -> None:
     bundled = {n.removeprefix("scalargrad/_demos/") for n in names if n.startswith("scalargrad/_demos/")}
     assert bundled == DEMO_FILES
     assert not [n for n in names if n.startswith("demos/") or "__pycache__" in n]
+    # The pages' and the live views' scripts and styles travel with the package.
+    assert {"scalargrad/viz/stepper.js", "scalargrad/liveview/static/live.js", "scalargrad/py.typed"} <= set(names)
 
 
 @pytest.mark.parametrize("command", [["scalargrad.demo_runner"], ["scalargrad", "demo"]])

@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from scalargrad.liveview.session import App, Session, asset, initial
+from scalargrad.liveview.session import App, Session, asset, front_end, initial
 
 #: The largest message body the page may post, in bytes (a page's messages are well under 1 KB).
 MAX_MESSAGE = 64 * 1024
@@ -59,12 +59,12 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-#: Path -> (file in scalargrad/liveview/static, content type): everything the server serves besides the stream.
-ASSETS = {
-    "/": ("index.html", "text/html; charset=utf-8"),
-    "/live.js": ("live.js", "text/javascript; charset=utf-8"),
-    "/standalone.js": ("standalone.js", "text/javascript; charset=utf-8"),
-    "/live.css": ("live.css", "text/css; charset=utf-8"),
+#: Path -> (what it serves, content type): the front-end's files, everything besides the stream and messages.
+ASSETS: dict[str, tuple[Callable[[], str], str]] = {
+    "/": (lambda: asset("index.html"), "text/html; charset=utf-8"),
+    "/live.js": (front_end, "text/javascript; charset=utf-8"),
+    "/standalone.js": (lambda: asset("standalone.js"), "text/javascript; charset=utf-8"),
+    "/live.css": (lambda: asset("live.css"), "text/css; charset=utf-8"),
 }
 
 
@@ -221,7 +221,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             self._plain(HTTPStatus.NOT_FOUND, "not found")
             return
-        body = asset(found[0]).encode("utf-8")
+        body = found[0]().encode("utf-8")
         self._headers(HTTPStatus.OK, found[1], len(body))
         self.wfile.write(body)
 

@@ -42,6 +42,13 @@ def asset(name: str) -> str:
     return resources.files("scalargrad.liveview").joinpath("static", name).read_text(encoding="utf-8")
 
 
+def front_end() -> str:
+    """The views' script: the step-through pages' stepper (`scalargrad.viz`), then ``live.js``, which uses it."""
+    from scalargrad.viz.pages import stepper_js
+
+    return stepper_js() + asset("live.js")
+
+
 #: The longest message id a page may send: ids are a page's random token and a count.
 MAX_ID = 64
 

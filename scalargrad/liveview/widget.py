@@ -22,13 +22,13 @@ except ImportError as error:  # pragma: no cover - exercised where the extra is 
         "(or, without Jupyter, run `scalargrad live \"EXPR\" a=1` for the same view in a browser)"
     ) from error
 
-from scalargrad.liveview.session import App, Session, asset, initial
+from scalargrad.liveview.session import App, Session, asset, front_end, initial
 
 
 class LiveWidget(anywidget.AnyWidget):
     """A live view in a notebook; ``close()`` stops its worker (and a training session's loop)."""
 
-    _esm = asset("live.js")
+    _esm = front_end()
     _css = asset("live.css")
     page = traitlets.Dict().tag(sync=True)
     state = traitlets.Dict().tag(sync=True)

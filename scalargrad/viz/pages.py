@@ -197,60 +197,50 @@ _SCRIPT = """
   const prev = document.getElementById("prev");
   const next = document.getElementById("next");
   const play = document.getElementById("play");
-  const counter = document.getElementById("counter");
-  const caption = document.getElementById("caption");
-  // Each frame keeps only what changed; the full texts of every frame are rebuilt once here.
-  const states = [];
-  data.frames.forEach((frame, i) => { states.push(Object.assign({}, i ? states[i - 1] : {}, frame.texts)); });
+  const stepper = sweepStepper(data.frames, {}, {
+    find: (id) => document.getElementById(id),
+    nodes: (selector) => document.querySelectorAll(selector),
+    caption: document.getElementById("caption"),
+    counter: document.getElementById("counter"),
+    prev,
+    next,
+    words,
+  });
   // Graphviz anchors table text at its left edge; centre each slot on the place laid out for its widest text.
   document.querySelectorAll("text.slot").forEach((text) => {
     const box = text.getBBox();
     text.setAttribute("x", String(box.x + box.width / 2));
     text.setAttribute("text-anchor", "middle");
   });
-  let current = 0;
   let timer = null;
-  function mark(ids, name) {
-    document.querySelectorAll("g.node." + name).forEach((g) => g.classList.remove(name));
-    ids.forEach((id) => { const g = document.getElementById(id); if (g) g.classList.add(name); });
-  }
   function stop() {
     if (timer !== null) { clearInterval(timer); timer = null; }
     play.textContent = words.play;
   }
   function show(i) {
-    current = Math.max(0, Math.min(last, i));
-    const frame = data.frames[current];
-    for (const [id, text] of Object.entries(states[current])) {
-      const element = document.getElementById(id);
-      if (element) element.textContent = text;
-    }
-    mark(frame.active, "active");
-    mark(frame.receiving, "receiving");
+    const frame = stepper.show(i);
+    const current = stepper.current;
+    // The table's rows whose derivative this step changed.
     document.querySelectorAll("table.grads tr").forEach((row) => row.classList.remove("changed"));
     if (current > 0) Object.keys(frame.texts).forEach((id) => {
       if (id.startsWith("row")) document.getElementById("tr" + id.slice(3)).classList.add("changed");
     });
-    caption.innerHTML = frame.caption;
     document.body.dataset.step = String(current);
-    counter.textContent = words.counter.replace("{index}", current).replace("{total}", last);
-    prev.disabled = current === 0;
-    next.disabled = current === last;
     if (current === last) stop();
   }
   function toggle() {
     if (timer !== null) { stop(); return; }
-    if (current === last) show(0);
-    timer = setInterval(() => show(current + 1), DELAY);
+    if (stepper.current === last) show(0);
+    timer = setInterval(() => show(stepper.current + 1), DELAY);
     play.textContent = words.pause;
   }
-  prev.addEventListener("click", () => { stop(); show(current - 1); });
-  next.addEventListener("click", () => { stop(); show(current + 1); });
+  prev.addEventListener("click", () => { stop(); show(stepper.current - 1); });
+  next.addEventListener("click", () => { stop(); show(stepper.current + 1); });
   play.addEventListener("click", toggle);
   document.addEventListener("keydown", (event) => {
     if (event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === "ArrowRight") { stop(); show(current + 1); }
-    else if (event.key === "ArrowLeft") { stop(); show(current - 1); }
+    if (event.key === "ArrowRight") { stop(); show(stepper.current + 1); }
+    else if (event.key === "ArrowLeft") { stop(); show(stepper.current - 1); }
     else if (event.key === "Home") { stop(); show(0); }
     else if (event.key === "End") { stop(); show(last); }
     // Space on a focused button presses that button; elsewhere (or on a disabled one) it plays or pauses.
@@ -263,6 +253,13 @@ _SCRIPT = """
   show(0);
 })();
 """
+
+
+def stepper_js() -> str:
+    """The stepper the step-through pages and the live views both run (``scalargrad/viz/stepper.js``)."""
+    from importlib import resources
+
+    return resources.files("scalargrad.viz").joinpath("stepper.js").read_text(encoding="utf-8")
 
 
 def _page(
@@ -283,7 +280,7 @@ def _page(
     }
     # Inside <script>, "</" would end the element: JSON allows "<\\/" for it.
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    script = _SCRIPT.replace("DELAY", json.dumps(1500))
+    script = stepper_js() + _SCRIPT.replace("DELAY", json.dumps(1500))
     total = len(frames) - 1
     cost_html = f'<p class="cost">{cost}</p>' if cost else ""
     return f"""<!DOCTYPE html>

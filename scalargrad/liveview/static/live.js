@@ -230,29 +230,20 @@ function renderGraph(model, root, messages) {
   }
 
   // -- stepping through a sweep -------------------------------------------------------------------
-  let frames = [];
-  let states = [];
-  let current = 0;
-  function mark(ids, name) {
-    diagram.querySelectorAll(`g.node.${name}`).forEach((g) => g.classList.remove(name));
-    ids.forEach((id) => { const g = byId.get(id); if (g) g.classList.add(name); });
-  }
+  // The sweep being stepped through (scalargrad/viz/stepper.js, as the step-through pages use it), from
+  // the live numbers of the moment its frames were asked for.
+  let sweep = null;
+  const where = {
+    find: (id) => byId.get(id),
+    nodes: (selector) => diagram.querySelectorAll(selector),
+    caption, counter, prev, next, words,
+  };
   function show(i) {
-    current = Math.max(0, Math.min(frames.length - 1, i));
-    const frame = frames[current];
-    applyTexts(byId, states[current]);
-    mark(frame.active, "active");
-    mark(frame.receiving, "receiving");
-    caption.innerHTML = frame.caption;
-    counter.textContent = words.counter.replace("{index}", current).replace("{total}", frames.length - 1);
-    prev.disabled = current === 0;
-    next.disabled = current === frames.length - 1;
-    root.dataset.step = String(current);
+    sweep.show(i);
+    root.dataset.step = String(sweep.current);
   }
   function enterSteps(made) {
-    frames = made;
-    states = [];
-    frames.forEach((frame, i) => { states.push(Object.assign({}, i ? states[i - 1] : state.texts, frame.texts)); });
+    sweep = sweepStepper(made, state.texts, where);
     stepping = true;
     stepper.hidden = false;
     root.dataset.stepping = "true";
@@ -264,8 +255,7 @@ function renderGraph(model, root, messages) {
     stepper.hidden = true;
     root.dataset.stepping = "false";
     delete root.dataset.step;
-    mark([], "active");
-    mark([], "receiving");
+    sweep.clear();
     caption.textContent = "";
     applyTexts(byId, state.texts);
   }
@@ -285,8 +275,8 @@ function renderGraph(model, root, messages) {
   }
   backward.addEventListener("click", () => askFrames({ sweep: "backward" }));
   forward.addEventListener("click", () => askFrames({ sweep: "forward", seed: seed.value }));
-  prev.addEventListener("click", () => show(current - 1));
-  next.addEventListener("click", () => show(current + 1));
+  prev.addEventListener("click", () => show(sweep.current - 1));
+  next.addEventListener("click", () => show(sweep.current + 1));
   leave.addEventListener("click", leaveSteps);
 
   // -- hovering over an op ------------------------------------------------------------------------
