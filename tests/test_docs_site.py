@@ -30,6 +30,8 @@ def test_the_site_builds_strictly(tmp_path: Path) -> None:
     pages = {page: page.read_text(encoding="utf-8") for page in site.rglob("*.html")}
     convolution = pages[site / "course" / "en" / "11-convolution" / "index.html"]
     assert convolution.count("<math") > 20 and "<mtable" in convolution  # inline formulas and the cases of seed 002
+    staged = pages[site / "course" / "en" / "04-staged-computation" / "index.html"]
+    assert '<mo form="prefix">&#x02212;</mo><mn>3</mn>' in staged  # w = [2, -3, -3]: signs, not subtractions
     for page, text in pages.items():
         assert not re.search(r"<script[^>]*src=\"(https?:)?//", text), f"{page} loads a script from elsewhere"
     for page in site.glob("course/*/*/index.html"):

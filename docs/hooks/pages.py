@@ -19,6 +19,12 @@ from latex2mathml.converter import convert
 #: Where a dollar sign is not math: code, outputs, scripts, styles, drawings, and tags' attributes.
 _NOT_TEXT = re.compile(r"<(pre|code|script|style|svg|textarea)\b.*?</\1>|<[^>]*>", re.S | re.I)
 _MATH = re.compile(r"\$\$(.+?)\$\$|\$([^$]+?)\$", re.S)  # inline formulas may wrap a line too
+#: A minus right after an opening bracket, a comma or a relation is a sign, not a subtraction: ``[-1, -2]``.
+#: MathML spaces an operator as infix unless told otherwise (it finds prefix only at the start of a row).
+_SIGN = re.compile(
+    r"(<mo[^>]*>(?:\(|\[|\{|&#x0002C;|&#x0003D;|&#x0003C;|&#x0003E;|&#x02264;|&#x02265;|&#x02248;)</mo>)"
+    r"<mo>&#x02212;</mo>"
+)
 #: mkdocs-jupyter's MathJax: the script it loads and the configuration that starts it.
 _MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.S)
 
@@ -28,7 +34,8 @@ def _math(text: str) -> str:
 
     def one(found: re.Match[str]) -> str:
         block = found[1] is not None
-        return convert(html.unescape(found[1] if block else found[2]), display="block" if block else "inline")
+        mathml = convert(html.unescape(found[1] if block else found[2]), display="block" if block else "inline")
+        return _SIGN.sub(r'\1<mo form="prefix">&#x02212;</mo>', mathml)
 
     return _MATH.sub(one, text)
 
