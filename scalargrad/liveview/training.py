@@ -132,7 +132,7 @@ class TrainingSession:
         self.refresh = _setting(refresh, "refresh")
         self.batched = importlib.util.find_spec("numpy") is not None if batched is None else batched
         self.classify = self._classification() if classify is None else classify
-        self.grid = int(_setting(grid, "grid", whole=True, least=2)) if grid is not None else 40 if self.batched else 20
+        self.grid = int(_setting(grid, "grid", whole=True, least=2)) if grid is not None else 80 if self.batched else 20
         self._as_row = all(isinstance(y, Sequence) for y in ys)
         #: Each target's class, for the accuracy (the targets never change).
         self._labels = [float(self._label(y)) if len(y) > 1 else y[0] for y in self.ys]
