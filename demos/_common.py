@@ -5,8 +5,9 @@ Four small pieces, in the order a demo uses them:
 * **The command line**: `demo_parser` gives the options every demo takes
   (``--seed``, ``--steps`` or ``--epochs``, ``--out``, ``-q``, ``--no-plot``,
   ``--engine``), and a few argparse types reject a bad number before any work.
-* **The engine**: `choose_engine` picks how a demo trains, and `ModelOutputs`
-  runs a trained model on many inputs at once (test sets, decision grids).
+* **The engine**: `choose_engine` picks how a demo trains (and
+  `scalargrad.train.ModelOutputs` runs a trained model on many inputs at once:
+  test sets, decision grids).
 * **Progress**: `Progress`, a bar that names the epoch, and `Stopwatch`.
 * **Results**: `pyplot` (asked for before training, so a missing matplotlib
   is reported at once), and `save_json`, `save_model`, `save_figure`,
@@ -25,7 +26,6 @@ from pathlib import Path
 from types import ModuleType, TracebackType
 from typing import Any, Literal
 
-import scalargrad
 from scalargrad import Value
 from scalargrad.cli import Parser
 from scalargrad.files import atomic_write, make_folder
@@ -176,37 +176,6 @@ def choose_engine(requested: Engine | None) -> Engine:
             ) from None
         return "eager"
     return requested or "batched"
-
-
-class ModelOutputs:
-    """A trained model's outputs on many inputs: ``ModelOutputs(model, engine)(rows)``, one list per row.
-
-    Evaluating is training's step 1 alone, so it goes the way training went.
-    ``batched`` records the graph of one input once, its ``nin`` inputs in
-    leaves, and replays it over all the rows in one pass: a 250 x 250 grid
-    costs about as much as a few training steps. A tape records the graph
-    under one Value, so the outputs are summed into one and each output's
-    values are read back with ``tape.values``. The tape reads the parameters'
-    current numbers at every call, so one recording serves a whole run.
-    ``eager`` builds each row's graph under ``no_grad()``, which keeps no
-    parents: the numbers without the graph.
-    """
-
-    def __init__(self, model: MLP, engine: Engine) -> None:
-        self.model = model
-        self.engine = engine
-        if engine == "batched":
-            self._inputs = [Value(0.0, f"x{i}") for i in range(model.nin)]
-            self._outputs = outputs(model, self._inputs)
-            self._tape = scalargrad.compile(scalargrad.sum(self._outputs), batch=self._inputs)
-
-    def __call__(self, rows: Sequence[Sequence[float]]) -> list[list[float]]:
-        if self.engine == "eager":
-            with scalargrad.no_grad():
-                return [[v.data for v in outputs(self.model, row)] for row in rows]
-        self._tape.forward(list(zip(*rows)))  # a column per input leaf
-        columns = [self._tape.values(v) for v in self._outputs]
-        return [list(row) for row in zip(*(column.tolist() for column in columns))]
 
 
 def outputs(model: MLP, x: Sequence[float | Value]) -> list[Value]:

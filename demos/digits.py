@@ -39,13 +39,12 @@ from scalargrad import Value
 from scalargrad.losses import cross_entropy
 from scalargrad.nn import MLP
 from scalargrad.optim import Adam
-from scalargrad.train import argmax, one_hot
+from scalargrad.train import ModelOutputs, argmax, one_hot
 
 from ._common import (
     INSTALL_HINT,
     Engine,
     MissingExtraError,
-    ModelOutputs,
     Progress,
     Stopwatch,
     choose_engine,
@@ -161,7 +160,7 @@ def train(
         logits = outputs(model, pixels)
         tape = scalargrad.compile(cross_entropy(logits, target), batch=[*pixels, *target])
 
-    test_outputs = ModelOutputs(model, engine)
+    test_outputs = ModelOutputs(model, batched=engine == "batched")
     order = list(range(len(data.train_x)))
     batches = math.ceil(len(order) / batch)  # per epoch, the last one perhaps smaller
     run = DigitsRun(model, data)

@@ -33,11 +33,10 @@ from scalargrad.liveview import TrainingSession
 from scalargrad.losses import hinge_loss, l2_penalty
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD
-from scalargrad.train import accuracy
+from scalargrad.train import ModelOutputs, accuracy
 
 from ._common import (
     Engine,
-    ModelOutputs,
     Progress,
     Stopwatch,
     at_least,
@@ -118,7 +117,8 @@ def train(
             optimizer.step()  # (4) update: every parameter takes a step down its gradient
             run.accuracies.append(accuracy(scores, ys))
             progress.update(loss=run.losses[-1], acc=run.accuracies[-1])
-    scores = [row[0] for row in ModelOutputs(model, engine)(xs)]  # the trained model's one output, per point
+    # The trained model's one output, per point.
+    scores = [row[0] for row in ModelOutputs(model, batched=engine == "batched")(xs)]
     run.final_accuracy = accuracy(scores, ys)
     return run
 
@@ -134,7 +134,7 @@ def decision_grid(
     lo = [min(x[i] for x in xs) - 0.5 for i in (0, 1)]
     hi = [max(x[i] for x in xs) + 0.5 for i in (0, 1)]
     gx, gy = linspace(lo[0], hi[0], size), linspace(lo[1], hi[1], size)
-    scores = ModelOutputs(model, "batched")([[u, v] for v in gy for u in gx])
+    scores = ModelOutputs(model, batched=True)([[u, v] for v in gy for u in gx])
     return gx, gy, [[s for (s,) in scores[k * size : (k + 1) * size]] for k in range(size)]
 
 

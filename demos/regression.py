@@ -31,10 +31,10 @@ from scalargrad import Value
 from scalargrad.losses import mse_loss
 from scalargrad.nn import MLP
 from scalargrad.optim import Adam
+from scalargrad.train import ModelOutputs
 
 from ._common import (
     Engine,
-    ModelOutputs,
     Progress,
     Stopwatch,
     choose_engine,
@@ -66,7 +66,7 @@ class RegressionRun:
 
 def predict(model: MLP, xs: Sequence[float]) -> list[float]:
     """The model's outputs for many inputs, in one batched replay (matplotlib, for the picture, brings NumPy)."""
-    return [y for (y,) in ModelOutputs(model, "batched")([[x] for x in xs])]
+    return [y for (y,) in ModelOutputs(model, batched=True)([[x] for x in xs])]
 
 
 @scalargrad.no_grad()

@@ -21,7 +21,7 @@ from scalargrad import GraphChangedError, Value, dot
 from scalargrad.losses import mse_loss
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD, Adam
-from scalargrad.train import TrainingStep, input_leaves, load_rows, one_hot
+from scalargrad.train import ModelOutputs, TrainingStep, input_leaves, load_rows, one_hot
 
 BATCH, NIN, NOUT = 4, 3, 2
 LR = 0.05
@@ -376,3 +376,16 @@ def test_training_step_docstring_runs_as_printed() -> None:
     failures, tried = doctest.testmod(train, optionflags=doctest.ELLIPSIS)
     assert tried >= 10
     assert failures == 0
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_model_outputs_are_the_models_own_on_every_row(batched: bool) -> None:
+    """Each row's outputs as the model computes them eagerly, replayed over all rows or built one by one."""
+    if batched:
+        pytest.importorskip("numpy")
+    model = MLP(2, [4, 3], seed=7)
+    rows = [[0.5, -1.0], [2.0, 0.25], [-0.75, 0.0]]
+    got = ModelOutputs(model, batched=batched)(rows)
+    want = [[v.data for v in model([Value(x) for x in row])] for row in rows]
+    assert got == [pytest.approx(w, rel=1e-12) for w in want]
+    assert all(p.grad == 0.0 for p in model.parameters())  # evaluating trains nothing

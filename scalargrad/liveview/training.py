@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from scalargrad.engine import Value, grad, no_grad, reading_order
+from scalargrad.engine import Value, grad, reading_order
 from scalargrad.engine import sum as value_sum
 from scalargrad.liveview.graph import colors
 from scalargrad.liveview.network import network_svg, neuron_id
@@ -39,8 +39,7 @@ from scalargrad.liveview.text import words as live_words
 from scalargrad.marks import mark_of
 from scalargrad.nn import MLP
 from scalargrad.optim import SGD, Optimizer
-from scalargrad.replay import compile as compile_tape
-from scalargrad.train import TrainingStep, accuracy, argmax, input_leaves, load_rows
+from scalargrad.train import ModelOutputs, TrainingStep, accuracy, argmax, input_leaves, load_rows
 from scalargrad.viz.labels import check_fmt
 
 log = logging.getLogger(__name__)
@@ -138,7 +137,8 @@ class TrainingSession:
         self._labels = [float(self._label(y)) if len(y) > 1 else y[0] for y in self.ys]
         self.lang = lang
         self._step, self._columns = self._training_step()
-        self._scorers = self._grid_scorers() if model.nin == 2 else None
+        #: The model's outputs over the grid, for 2-D inputs: the decision boundary.
+        self._grid_outputs = ModelOutputs(model, batched=self.batched) if model.nin == 2 else None
         self.losses: list[float] = []
         self.accuracy: float | None = None
         self.error: str | None = None
@@ -159,7 +159,7 @@ class TrainingSession:
         return all(sorted(y) == [0.0] * (len(y) - 1) + [1.0] for y in self.ys)
 
     def _label(self, y: list[float]) -> int:
-        """A target as a class: 1 for a positive label (0 otherwise), or a one-hot row's index."""
+        """A target or an output as a class: 1 for a positive score (0 otherwise), or a row's largest entry."""
         return int(y[0] > 0) if len(y) == 1 else argmax(y)
 
     def _training_step(self) -> tuple[TrainingStep, list[list[float]]]:
@@ -189,33 +189,6 @@ class TrainingSession:
             return value_sum(losses) / len(losses), outs
 
         return TrainingStep(whole, self.optimizer, sync=True), []
-
-    def _grid_scorers(self) -> Callable[[list[float], list[float]], list[int]]:
-        """A function from the grid's points (two columns) to the model's class at each."""
-        if self.batched:
-            xs = [Value(0.0, "x0"), Value(0.0, "x1")]
-            out = self.model(xs)
-            tapes = [compile_tape(v, batch=xs) for v in (out if isinstance(out, list) else [out])]
-
-            def batched(u: list[float], v: list[float]) -> list[int]:
-                scores = [tape.forward([u, v]) for tape in tapes]
-                if len(scores) == 1:
-                    return [int(s > 0) for s in scores[0]]
-                return [argmax(point) for point in zip(*scores)]
-
-            return batched
-
-        model = self.model  # not self: the scorer is kept on self
-
-        @no_grad()
-        def eager(u: list[float], v: list[float]) -> list[int]:
-            classes = []
-            for point in zip(u, v):
-                out = model(list(point))
-                classes.append(int(out.data > 0) if isinstance(out, Value) else argmax(out))
-            return classes
-
-        return eager
 
     def _bounds(self) -> list[float]:
         lo = [min(row[i] for row in self.xs) - 0.5 for i in (0, 1)]
@@ -301,7 +274,7 @@ class TrainingSession:
             boundary = None
             try:
                 texts.update(self._neurons())
-                boundary = self._boundary() if self._scorers is not None else None
+                boundary = self._boundary() if self._grid_outputs is not None else None
             except (ArithmeticError, ValueError):
                 pass  # weights out of range (a diverged run, which says so): no point's numbers to show
         return {
@@ -336,14 +309,13 @@ class TrainingSession:
 
     def _boundary(self) -> str:
         """The model's class at each cell of the grid, row by row from the lowest y, as one digit per cell."""
-        assert self._scorers is not None
+        assert self._grid_outputs is not None
         x0, x1, y0, y1 = self._bounds()
         n = self.grid
         cx = [x0 + (x1 - x0) * (i + 0.5) / n for i in range(n)]
         cy = [y0 + (y1 - y0) * (j + 0.5) / n for j in range(n)]
-        u = [x for _ in cy for x in cx]
-        v = [y for y in cy for _ in cx]
-        return "".join(str(min(c, 9)) for c in self._scorers(u, v))
+        outputs = self._grid_outputs([[x, y] for y in cy for x in cx])
+        return "".join(str(min(self._label(row), 9)) for row in outputs)
 
     def _curve(self) -> list[list[float | None]]:
         """(step, loss) pairs, thinned to at most `CURVE_POINTS`, always ending with the latest step."""
