@@ -115,7 +115,11 @@ apple, apple_num = Value(100, "apple"), Value(2, "apple_num")
 orange, orange_num = Value(150, "orange"), Value(3, "orange_num")
 tax = Value(1.1, "tax")
 
-all_price = apple * apple_num + orange * orange_num
+apple_price = apple * apple_num
+apple_price.label = "apple_price"
+orange_price = orange * orange_num
+orange_price.label = "orange_price"
+all_price = apple_price + orange_price
 all_price.label = "all_price"
 price = all_price * tax
 price.label = "price"

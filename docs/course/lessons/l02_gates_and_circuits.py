@@ -122,7 +122,7 @@ below it. `draw_dot(f, style="circuit")` draws the same picture (the notes use g
 uses blue and orange, which colour-blind readers can tell apart):
 """,
             ja="""
-ノートでは、これを**回路**として描いています。各線の上にその線の値を、下にその線を逆向きに流れる勾配を書きます。`draw_dot(f, style="circuit")` で同じ図が描けます（ノートでは緑と赤ですが、scalargrad では色覚の違いがあっても見分けやすい青とオレンジを使っています。図の下の注記のとおり、線の上が値、下が逆向きに流れる勾配です）。
+ノートでは、これを**回路**として描いています。各線の上にその線の値を、下にその線を逆向きに流れる勾配を書きます。`draw_dot(f, style="circuit")` で同じ図が描けます（ノートでは緑と赤ですが、scalargrad では色覚の違いがあっても見分けやすい青とオレンジを使っています）。
 """,
         ),
         Code(

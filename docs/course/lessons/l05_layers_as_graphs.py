@@ -173,6 +173,9 @@ scalargrad.draw_dot(L, lang=LANG)
         ),
         Text(
             en="""
+(The small 0 and 1 on the edges into a `/` node say which operand each is, 0 the numerator and 1 the
+denominator: for a division the order matters, for `+` and `*` it does not.)
+
 The gradient is $(0.3, -0.8, 0.5)$: the network gave the right class only 20%, and a large error flows
 back, from which the layers before learn a lot. In the seed's second example the output is already good,
 $y = (0.01, 0.99, 0)$, and the error is small, $(0.01, -0.01, 0)$. A probability of exactly 0 would need a
@@ -180,6 +183,8 @@ score of $-\\infty$; a score of $-100$ gives $e^{-100} \\approx 4 \\times 10^{-4
 precision we print. scalargrad's own `losses.cross_entropy` is one node with the same gradient:
 """,
             ja="""
+（`/` のノードに入る辺の小さな 0 と 1 は、どちらの被演算子かを示しています。0 が分子、1 が分母です。割り算では順番が意味を持ちますが、`+` や `*` では持ちません。）
+
 勾配は $(0.3, -0.8, 0.5)$ です。正解ラベルの確率が 0.2（20%）しかなく、正しく認識できていないので、大きな誤差が逆伝播し、前のレイヤはそこから大きく学習します。シードの2つめの例では出力がすでによく、$y = (0.01, 0.99, 0)$ で、誤差は $(0.01, -0.01, 0)$ と小さくなります。確率をちょうど 0 にするにはスコアが $-\\infty$ でなければなりません。ここではスコアを $-100$ にします。$e^{-100} \\approx 4 \\times 10^{-44}$ なので、表示する桁ではどこまでいっても 0 です。scalargrad に用意されている `losses.cross_entropy` はこれをひとつのノードで計算し、勾配は同じになります。
 """,
         ),

@@ -167,13 +167,13 @@ $h_k = e^{g_k} / \\sum_c e^{g_c}$ and cross-entropy $L = -\\sum_k y_k \\log h_k$
 row of the true digit.
 
 Seed 001 derives the gradient at the output layer: $\\partial L / \\partial b_k = h_k - y_k$ for the
-bias of output $k$ (and $\\partial L / \\partial w_{kj} = (h_k - y_k)\\, h_j$ for its weights). Before
-training, we check that on one digit:
+bias of output $k$ (and $\\partial L / \\partial w_{kj} = (h_k - y_k)\\, h^{(1)}_j$ for its weights, where
+$h^{(1)}_j$ is hidden unit $j$'s output, not a probability). Before training, we check that on one digit:
 """,
             ja="""
 **手書き数字**　シード 001 とシード 004 は、どちらも2層のネットワークで手書き数字を認識しています。ここでは scikit-learn に付属している 8×8 ピクセルの数字画像 1,797 枚を使います（ダウンロードは不要です）。画素の値は $[0, 1]$ に直し、5分の1は学習に使わない**テストデータ**として取っておきます。ネットワークは `MLP(64, [32, 10])` で、64 個の画素を入力し、ReLU の中間層が32ユニット、出力は数字ごとのスコア $g_k$ が10個です。損失はシード 001 と同じで、ソフトマックス $h_k = e^{g_k} / \\sum_c e^{g_c}$ とクロスエントロピー $L = -\\sum_k y_k \\log h_k$ です（$y$ は正解の数字の one-hot 表現）。
 
-シード 001 は出力層の勾配を導いています。出力 $k$ のバイアスについて $\\partial L / \\partial b_k = h_k - y_k$、重みについて $\\partial L / \\partial w_{kj} = (h_k - y_k)\\, h_j$ です。学習の前に、1枚の画像で確かめておきましょう。
+シード 001 は出力層の勾配を導いています。出力 $k$ のバイアスについて $\\partial L / \\partial b_k = h_k - y_k$、重みについて $\\partial L / \\partial w_{kj} = (h_k - y_k)\\, h^{(1)}_j$ です（$h^{(1)}_j$ は中間層のユニット $j$ の出力で、確率ではありません）。学習の前に、1枚の画像で確かめておきましょう。
 """,
         ),
         Code(
