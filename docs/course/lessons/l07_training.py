@@ -46,12 +46,13 @@ gradients. But the gradients of the previous round must not be added in, so they
         ),
         Text(
             en="""
-**Step 1: the data.** micrograd's demo: 100 points in two interleaving half-moons, with a little noise.
+**Step 1: the data.** The demo of micrograd (Andrej Karpathy's tiny autograd engine, where scalargrad
+started): 100 points in two interleaving half-moons, with a little noise.
 The two classes get the labels $-1$ and $+1$. The network is `MLP(2, [16, 16, 1])`: 2 inputs, two hidden
 layers of 16 ReLU units, and one output, a **score** whose sign is the predicted class.
 """,
             ja="""
-**Step1：データ**　micrograd のデモと同じ、2つの三日月が組み合わさった形の100個の点を使います（少しノイズが加えてあります）。2つのクラスのラベルは $-1$ と $+1$ です。ネットワークは `MLP(2, [16, 16, 1])` で、入力が2つ、ReLU を使う16ユニットの中間層が2つ、出力が1つです。出力は**スコア**で、その符号が予測したクラスを表します。
+**Step1：データ**　micrograd（Andrej Karpathy による小さな自動微分エンジンで、scalargrad の出発点です）のデモと同じ、2つの三日月が組み合わさった形の100個の点を使います（少しノイズが加えてあります）。2つのクラスのラベルは $-1$ と $+1$ です。ネットワークは `MLP(2, [16, 16, 1])` で、入力が2つ、ReLU を使う16ユニットの中間層が2つ、出力が1つです。出力は**スコア**で、その符号が予測したクラスを表します。
 """,
         ),
         Code(
@@ -379,6 +380,15 @@ sum_grad = w.grad
 answer = learning_rate * mean_grad / sum_grad  # eta * sum_grad == learning_rate * mean_grad
 check(answer, 0.001)
 """
+        ),
+        Text(
+            en="""
+The sum over 100 digits is 100 times their mean, so the same step takes a rate 100 times smaller:
+$\\eta = 0.1 / 100 = 0.001$.
+""",
+            ja="""
+100枚についての合計は平均の100倍なので、同じ大きさの更新には100分の1の学習率が必要です。$\\eta = 0.1 / 100 = 0.001$ です。
+""",
         ),
     ),
 )
