@@ -64,3 +64,17 @@ def test_value_and_gradient_colours_stay_apart_under_every_simulated_deficiency(
 def test_the_old_green_and_red_would_have_failed() -> None:
     smallest, gap = worst("#1a7f37", "#cf222e")
     assert smallest < MIN_DELTA_E and gap < MIN_LIGHTNESS_GAP
+
+
+def test_the_live_dashboards_weight_signs_and_two_classes_stay_apart() -> None:
+    """A weight's sign is its edge's colour alone, so blue and orange must stay apart for every reader.
+
+    The decision boundary's pale fills need less (the dots on them carry the strong colours), but a
+    reader must still tell the two regions apart: 15 ΔE, many times a just-noticeable difference.
+    """
+    from scalargrad.viz.palette import CLASS_COLORS, CLASS_FILLS, NEGATIVE_COLOR, POSITIVE_COLOR
+
+    smallest, _ = worst(POSITIVE_COLOR, NEGATIVE_COLOR)
+    assert smallest >= MIN_DELTA_E, smallest
+    assert worst(CLASS_COLORS[0], CLASS_COLORS[1])[0] >= MIN_DELTA_E
+    assert worst(CLASS_FILLS[0], CLASS_FILLS[1])[0] >= 15.0
