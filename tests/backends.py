@@ -51,10 +51,15 @@ SYMPY_OPS: dict[str, Callable[..., Any]] = {
 
 
 def torch_ops(torch: ModuleType) -> dict[str, Callable[..., Any]]:
-    """The tree ops on float64 tensors, given the imported ``torch`` module (imported only by its tests)."""
+    """The tree ops on float64 tensors, given the imported ``torch`` module (imported only by its tests).
 
-    def as_tensor(t: Any) -> Any:
-        return t if isinstance(t, torch.Tensor) else torch.tensor(t, dtype=torch.float64)
+    A tensor may hold one number, or a batch along its first dimension (a shared number stays 0-d):
+    ``logsumexp`` broadcasts its terms to one shape before stacking them.
+    """
+
+    def logsumexp(*terms: Any) -> Any:
+        tensors = torch.broadcast_tensors(*[torch.as_tensor(t, dtype=torch.float64) for t in terms])
+        return torch.logsumexp(torch.stack(tensors), dim=0)
 
     return {
         **OPERATOR_OPS,
@@ -63,7 +68,7 @@ def torch_ops(torch: ModuleType) -> dict[str, Callable[..., Any]]:
         "min": torch.minimum,
         # torch's own softplus returns x itself above x = 20, so not this one: log(e^x + e^0).
         "softplus": lambda a: torch.logaddexp(a, torch.zeros_like(a)),
-        "logsumexp": lambda *terms: torch.logsumexp(torch.stack([as_tensor(t) for t in terms]), dim=0),
+        "logsumexp": logsumexp,
     }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,16 +150,24 @@ def evaluate(expr: Expr, env: Sequence[Any], impl: Impl, check: Check | None = N
     return go(expr)
 
 
-def ops_used(expr: Expr) -> set[str]:
-    """Every op name in ``expr``."""
-    found: set[str] = set()
+def parts(expr: Expr) -> Iterator[Expr | float]:
+    """Every node, input and constant of ``expr``, without recursion (a deep tree is fine)."""
     stack: list[Expr | float] = [expr]
     while stack:
         e = stack.pop()
+        yield e
         if isinstance(e, Node):
-            found.add(e.op)
             stack.extend(e.args)
-    return found
+
+
+def ops_used(expr: Expr) -> set[str]:
+    """Every op name in ``expr``."""
+    return {e.op for e in parts(expr) if isinstance(e, Node)}
+
+
+def inputs_of(expr: Expr) -> set[int]:
+    """The indices of the inputs ``expr`` reads."""
+    return {e.index for e in parts(expr) if isinstance(e, Var)}
 
 
 def one_of_each() -> list[Expr]:

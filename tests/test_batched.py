@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends import SCALARGRAD_OPS, torch_ops
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import (
@@ -54,6 +55,7 @@ from strategies import (
     Var,
     conditioned,
     evaluate,
+    inputs_of,
     real_exprs,
 )
 
@@ -70,53 +72,10 @@ np = pytest.importorskip("numpy")
 ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------------------
-# Trees of tests/strategies.py, built with scalargrad (eager) and with PyTorch.
+# Trees of tests/strategies.py, built with scalargrad (eager) and with PyTorch (tests/backends.py).
 # ---------------------------------------------------------------------------
 
-_UNARY_METHODS = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "softplus", "relu")
-
-SCALARGRAD_OPS: dict[str, Callable[..., Any]] = {
-    **OPERATOR_OPS,
-    **{name: getattr(Value, name) for name in _UNARY_METHODS},
-    "max": sg.maximum,
-    "min": sg.minimum,
-    "sum": lambda start, *terms: sg.sum(terms, start=start),
-    "dot": lambda bias, *pairs: sg.dot(pairs[0::2], pairs[1::2], bias),
-    "logsumexp": lambda *terms: sg.logsumexp(terms),
-}
-
 RTOL = 1e-12  # against eager and PyTorch alike: rounding only (see the module docstring)
-
-
-def torch_ops(torch: Any) -> dict[str, Callable[..., Any]]:
-    """The ops on float64 tensors whose first dimension is the batch (a shared number is 0-d)."""
-
-    def logsumexp(*terms: Any) -> Any:
-        tensors = torch.broadcast_tensors(*[torch.as_tensor(t, dtype=torch.float64) for t in terms])
-        return torch.logsumexp(torch.stack(tensors), dim=0)
-
-    return {
-        **OPERATOR_OPS,
-        **{name: getattr(torch, name) for name in _UNARY_METHODS if hasattr(torch, name)},
-        "max": torch.maximum,
-        "min": torch.minimum,
-        # torch's own softplus returns x itself above x = 20, so not this one: log(e^x + e^0).
-        "softplus": lambda a: torch.logaddexp(a, torch.zeros_like(a)),
-        "logsumexp": logsumexp,
-    }
-
-
-def inputs_of(expr: Expr) -> set[int]:
-    """The indices of the inputs ``expr`` reads."""
-    found: set[int] = set()
-    stack: list[Expr | float] = [expr]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, Var):
-            found.add(e.index)
-        elif isinstance(e, Node):
-            stack.extend(e.args)
-    return found
 
 
 def term_scale(root: Value) -> float:

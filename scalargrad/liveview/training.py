@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
-import numbers
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +31,7 @@ from typing import Any
 
 from scalargrad.engine import Value, grad, reading_order
 from scalargrad.engine import sum as value_sum
+from scalargrad.finite import finite
 from scalargrad.liveview.graph import colors
 from scalargrad.liveview.network import network_svg, neuron_id
 from scalargrad.liveview.session import Publish
@@ -51,18 +51,19 @@ CURVE_POINTS = 400
 
 
 def _number(x: object, what: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not math.isfinite(float(x)):
+    number = finite(x)
+    if number is None:
         raise TypeError(f"live_training(): {what} must be finite numbers, got {x!r}")
-    return float(x)
+    return number
 
 
 def _setting(x: object, what: str, *, whole: bool = False, least: float = 0.0) -> float:
     """A setting that must be a finite number (a whole one if ``whole``) of at least ``least``, or a ValueError."""
-    ok = not isinstance(x, bool) and isinstance(x, int if whole else numbers.Real)
-    if not ok or not math.isfinite(float(x)) or float(x) < least:  # type: ignore[arg-type]
+    number = finite(x) if isinstance(x, int) or not whole else None
+    if number is None or number < least:
         kind = "a whole number" if whole else "a number"
         raise ValueError(f"live_training({what}={x!r}): give {kind} of at least {least:g}")
-    return float(x)  # type: ignore[arg-type]
+    return number
 
 
 def _json_float(x: float) -> float | None:
@@ -358,12 +359,12 @@ class TrainingSession:
                 self._running = False
                 self._wanted += 1
             elif kind == "lr":
-                value = message.get("value")
-                if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+                rate = finite(message.get("value"))
+                if rate is None or rate < 0:
                     return {}
                 with self._lock:
                     self.optimizer.schedule = None  # a rate set by hand stays set
-                    self.optimizer.lr = float(value)
+                    self.optimizer.lr = rate
             self._dirty = True
             self._wake.notify_all()
         return {}
